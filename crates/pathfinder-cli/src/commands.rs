@@ -1,0 +1,3 @@
+//! One module per `pathfinder` subcommand.
+
+pub mod migrate;

@@ -1,0 +1,62 @@
+//! The PostgreSQL connection pool shared by every service, and how its errors are classified.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::Settings;
+
+pub use deadpool_postgres::{Object as PooledClient, Pool as DbPool, PoolError};
+
+/// Builds the pool. Connections are opened lazily, so this succeeds while the database is down; callers see
+/// [`PoolError`]s until it is back, and broken connections are discarded on their next checkout.
+pub fn create_pool(settings: &Settings, application_name: &str) -> anyhow::Result<Pool> {
+    let mut config: tokio_postgres::Config = settings.database_url.parse()?;
+    config.application_name(application_name);
+    config.connect_timeout(Duration::from_millis(settings.database.connect_timeout_ms));
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(30));
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+    let connect = Duration::from_millis(settings.database.connect_timeout_ms);
+    let pool = Pool::builder(manager)
+        .max_size(settings.database.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(acquire))
+        .create_timeout(Some(connect))
+        .recycle_timeout(Some(connect))
+        .build()?;
+    Ok(pool)
+}
+
+/// Opens one direct connection (migrations, LISTEN), its driver task spawned on the current runtime.
+pub async fn connect(database_url: &str, application_name: &str) -> anyhow::Result<tokio_postgres::Client> {
+    let mut config: tokio_postgres::Config = database_url.parse()?;
+    config.application_name(application_name);
+    config.connect_timeout(Duration::from_secs(5));
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(error = %error, "database connection closed");
+        }
+    });
+    Ok(client)
+}
+
+/// True when the error means "the database cannot be reached or is going away" (answer 503, try again later)
+/// rather than "this statement is wrong".
+pub fn is_unavailable(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        // Class 08 connection exception, 57P admin/crash shutdown or cannot connect now, 53 insufficient resources.
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+        }
+        // No SQLSTATE: an I/O or protocol failure on the socket.
+        None => true,
+    }
+}

@@ -1,0 +1,16 @@
+//! Shared ground of the CaptPathfinder services.
+//!
+//! Every binary of the workspace (`ingest-api`, `classifier`, `digest-sender`, `report-builder`, `pathfinder`)
+//! builds on this crate: layered typed [`settings`], the PostgreSQL [`db`] pool, embedded [`migrations`],
+//! [`telemetry`] (logs and metrics) and cooperative [`shutdown`].
+
+pub mod db;
+pub mod migrations;
+pub mod settings;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use settings::Settings;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,131 @@
+//! The settings structs. Every field is documented in `config/default.toml`, which also holds its default.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+pub struct Settings {
+    /// PostgreSQL connection URL (`DATABASE_URL`). Required.
+    pub database_url: String,
+    /// ingest-api listen address (`BIND_ADDR`).
+    pub bind_addr: String,
+    /// Health and metrics listener of the worker services (`HEALTH_ADDR`); empty means off.
+    pub health_addr: String,
+    /// Bearer token of the admin API (`ADMIN_TOKEN`); empty means the admin routes answer 404.
+    pub admin_token: String,
+    /// Comma-separated webhook signing secrets (`WEBHOOK_SECRETS`); empty means signatures are not checked.
+    pub webhook_secrets: String,
+    /// Classification rules file (`RULES_PATH`).
+    pub rules_path: String,
+    /// Local report storage (`REPORTS_DIR`).
+    pub reports_dir: String,
+    /// IANA time zone of the schedules and reports (`TIMEZONE`).
+    pub timezone: String,
+    /// Days raw events are kept (`EVENT_RETENTION_DAYS`).
+    pub event_retention_days: u32,
+    /// `tracing` filter directive (`LOG_LEVEL`), e.g. `info` or `ingest_api=debug,info`.
+    pub log_level: String,
+    /// `json` for production, `pretty` for a terminal (`LOG_FORMAT`).
+    pub log_format: LogFormat,
+    pub database: DatabaseSettings,
+    pub ingest: IngestSettings,
+    pub discourse: DiscourseSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connections in each process's pool.
+    pub pool_size: usize,
+    /// Milliseconds to open a new connection before giving up.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds a caller waits for a free pooled connection before giving up.
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    /// Largest accepted webhook body in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Hours during which the same body (when the sender gives no delivery id) counts as a repeat delivery.
+    pub dedupe_window_hours: u32,
+    /// Seconds a signed timestamp may lie in the past or the future.
+    pub signature_tolerance_secs: i64,
+    /// Most events written by one multi-row insert.
+    pub batch_max_rows: usize,
+    /// Concurrent batch writers (each holds one connection while it commits).
+    pub batch_writers: usize,
+    /// Seconds announced in `Retry-After` when the database is unavailable.
+    pub retry_after_secs: u64,
+    /// Seconds a request waits for its batch to commit before answering 503.
+    pub write_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DiscourseSettings {
+    /// Id of the Discourse user field that holds the job title (`user.user_fields["<id>"]`).
+    pub job_title_field_id: String,
+    /// Name under which Discourse job titles are stored in events_raw.profile_field.
+    pub profile_field_name: String,
+}
+
+impl Settings {
+    /// The configured webhook secrets, in order; empty when signatures are off.
+    pub fn webhook_secret_list(&self) -> Vec<String> {
+        self.webhook_secrets
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The admin token, or `None` when the admin API is disabled.
+    pub fn admin_token(&self) -> Option<&str> {
+        Some(self.admin_token.as_str()).filter(|t| !t.is_empty())
+    }
+}
+
+/// Secrets never reach a log through `{:?}`.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |s: &str| if s.is_empty() { "" } else { "[redacted]" };
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("health_addr", &self.health_addr)
+            .field("admin_token", &redacted(&self.admin_token))
+            .field("webhook_secrets", &redacted(&self.webhook_secrets))
+            .field("rules_path", &self.rules_path)
+            .field("reports_dir", &self.reports_dir)
+            .field("timezone", &self.timezone)
+            .field("event_retention_days", &self.event_retention_days)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("database", &self.database)
+            .field("ingest", &self.ingest)
+            .field("discourse", &self.discourse)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,57 @@
+//! Start-up validation: the first problem found is reported as one line naming the setting.
+
+use std::net::SocketAddr;
+
+use super::{Settings, SettingsError};
+
+impl Settings {
+    pub(super) fn validate(&self) -> Result<(), SettingsError> {
+        if self.database_url.trim().is_empty() {
+            return Err(SettingsError::new("DATABASE_URL", "is required (e.g. postgres://postgres@127.0.0.1:5432/pathfinder)"));
+        }
+        self.database_url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not a PostgreSQL URL: {e}")))?;
+        parse_addr("BIND_ADDR", &self.bind_addr)?;
+        if !self.health_addr.is_empty() {
+            parse_addr("HEALTH_ADDR", &self.health_addr)?;
+        }
+        if self.timezone.trim().is_empty() {
+            return Err(SettingsError::new("TIMEZONE", "must name an IANA time zone such as America/New_York"));
+        }
+        positive("EVENT_RETENTION_DAYS", self.event_retention_days as u64)?;
+        positive("PATHFINDER_DATABASE__POOL_SIZE", self.database.pool_size as u64)?;
+        positive("PATHFINDER_DATABASE__CONNECT_TIMEOUT_MS", self.database.connect_timeout_ms)?;
+        positive("PATHFINDER_DATABASE__ACQUIRE_TIMEOUT_MS", self.database.acquire_timeout_ms)?;
+        positive("PATHFINDER_INGEST__MAX_BODY_BYTES", self.ingest.max_body_bytes as u64)?;
+        positive("PATHFINDER_INGEST__DEDUPE_WINDOW_HOURS", self.ingest.dedupe_window_hours as u64)?;
+        positive("PATHFINDER_INGEST__SIGNATURE_TOLERANCE_SECS", self.ingest.signature_tolerance_secs.max(0) as u64)?;
+        positive("PATHFINDER_INGEST__BATCH_MAX_ROWS", self.ingest.batch_max_rows as u64)?;
+        positive("PATHFINDER_INGEST__BATCH_WRITERS", self.ingest.batch_writers as u64)?;
+        positive("PATHFINDER_INGEST__WRITE_TIMEOUT_SECS", self.ingest.write_timeout_secs)?;
+        if self.ingest.batch_writers >= self.database.pool_size {
+            return Err(SettingsError::new(
+                "PATHFINDER_INGEST__BATCH_WRITERS",
+                format!("must be below PATHFINDER_DATABASE__POOL_SIZE ({}) so health checks still get a connection", self.database.pool_size),
+            ));
+        }
+        if self.discourse.job_title_field_id.trim().is_empty() {
+            return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr(setting: &str, value: &str) -> Result<SocketAddr, SettingsError> {
+    value
+        .parse()
+        .map_err(|_| SettingsError::new(setting, format!("{value:?} is not a socket address such as 0.0.0.0:8080")))
+}
+
+fn positive(setting: &str, value: u64) -> Result<(), SettingsError> {
+    if value == 0 {
+        Err(SettingsError::new(setting, "must be greater than zero"))
+    } else {
+        Ok(())
+    }
+}
