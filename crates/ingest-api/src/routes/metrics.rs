@@ -1,0 +1,9 @@
+//! `GET /metrics`: Prometheus text exposition.
+
+use actix_web::{HttpResponse, web};
+
+use super::AppState;
+
+pub async fn get(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+}

@@ -1,0 +1,21 @@
+//! What every handler shares.
+
+use std::time::Duration;
+
+use pathfinder_core::db::DbPool;
+use pathfinder_core::telemetry::PrometheusHandle;
+
+use crate::signature::Verifier;
+use crate::store::EventWriter;
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub writer: EventWriter,
+    pub verifier: Verifier,
+    pub metrics: PrometheusHandle,
+    pub max_body_bytes: usize,
+    pub retry_after_secs: u64,
+    pub write_timeout: Duration,
+    pub discourse_field_id: String,
+    pub discourse_profile_field: String,
+}

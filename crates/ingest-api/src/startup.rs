@@ -1,0 +1,128 @@
+//! Building and running the service: `Application::build(settings)` binds (port 0 works, for tests), checks the
+//! schema, starts the batch writers; `run_until_stopped` serves until SIGTERM, then drains and exits.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use pathfinder_core::{Settings, db, migrations, shutdown, telemetry};
+use serde_json::json;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::routes::{self, AppState};
+use crate::signature::Verifier;
+use crate::store::{EventWriter, WriterConfig};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    writers: Vec<JoinHandle<()>>,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Binds `settings.bind_addr`, waits for a current schema, and prepares the server (not yet running).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_shutdown(settings, shutdown::on_signals()).await
+    }
+
+    /// Like [`Application::build`], stopped by cancelling `shutdown` instead of by a signal.
+    pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let pool = db::create_pool(&settings, "ingest-api")?;
+        wait_for_schema(&pool, &shutdown).await?;
+        let (writer, writers) = EventWriter::start(
+            pool.clone(),
+            WriterConfig {
+                batch_max_rows: settings.ingest.batch_max_rows,
+                writers: settings.ingest.batch_writers,
+                dedupe_window_hours: settings.ingest.dedupe_window_hours,
+            },
+        );
+        let state = web::Data::new(AppState {
+            pool,
+            writer,
+            verifier: Verifier::new(&settings.webhook_secret_list(), settings.ingest.signature_tolerance_secs),
+            metrics: telemetry::metrics_handle(),
+            max_body_bytes: settings.ingest.max_body_bytes,
+            retry_after_secs: settings.ingest.retry_after_secs,
+            write_timeout: Duration::from_secs(settings.ingest.write_timeout_secs),
+            discourse_field_id: settings.discourse.job_title_field_id.clone(),
+            discourse_profile_field: settings.discourse.profile_field_name.clone(),
+        });
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(crate::request_id::middleware))
+                .app_data(state.clone())
+                .route("/webhooks/community", web::post().to(routes::community::post))
+                .route("/webhooks/discourse", web::post().to(routes::discourse::post))
+                .route("/health", web::get().to(routes::health::get))
+                .route("/ready", web::get().to(routes::ready::get))
+                .route("/metrics", web::get().to(routes::metrics::get))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(port, "ingest-api listening");
+        Ok(Self { port, server, writers, shutdown })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the shutdown token fires; in-flight requests finish and their events are committed.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let token = self.shutdown.clone();
+        tokio::spawn(async move {
+            token.cancelled().await;
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        // The server (and with it every EventWriter clone) is gone: writers drain the queue and stop.
+        for writer in self.writers {
+            let _ = writer.await;
+        }
+        tracing::info!("ingest-api stopped");
+        Ok(())
+    }
+}
+
+/// Refuses a schema that is behind; waits (logging) while the database cannot be reached.
+async fn wait_for_schema(pool: &db::DbPool, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    let mut logged = false;
+    loop {
+        let checked = match pool.get().await {
+            Ok(client) => migrations::ensure_current(&client).await,
+            Err(error) => {
+                if !logged {
+                    tracing::warn!(error = %error, "database not reachable yet; waiting");
+                    logged = true;
+                }
+                Err(migrations::SchemaError::Behind { found: None, needed: -1 })
+            }
+        };
+        match checked {
+            Ok(()) => return Ok(()),
+            Err(error @ migrations::SchemaError::Behind { needed, .. }) if needed >= 0 => return Err(error.into()),
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => anyhow::bail!("stopped while waiting for the database"),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"error": {"code": "not-found", "message": "no such route"}}))
+}
