@@ -1,0 +1,10 @@
+//! ingest-api integration tests: the real service on port 0, each test with its own PostgreSQL database.
+
+mod community;
+mod dedupe;
+mod discourse;
+mod helpers;
+mod observability;
+mod outage;
+mod signatures;
+mod validation;

@@ -1,0 +1,70 @@
+//! `pathfinder migrate` run as a user would: twice in a row, and twice at once, against a fresh database.
+
+use std::process::{Command, Output};
+
+use pathfinder_core::migrations;
+use pathfinder_core::testing::TestDatabase;
+
+fn migrate(database_url: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pathfinder"))
+        .arg("migrate")
+        .env("DATABASE_URL", database_url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start pathfinder")
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "pathfinder migrate failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn assert_one_schema(db: &TestDatabase) {
+    let client = db.connect().await;
+    let history: i64 = client.query_one("SELECT count(*) FROM refinery_schema_history", &[]).await.expect("history").get(0);
+    assert_eq!(history, i64::from(migrations::latest_version()), "each migration recorded once");
+    let registry: i64 = client.query_one("SELECT count(*) FROM field_registry", &[]).await.expect("registry").get(0);
+    assert_eq!(registry, 3, "seed rows inserted once");
+    migrations::ensure_current(&client).await.expect("schema current");
+}
+
+#[tokio::test]
+async fn migrate_twice_in_a_row_succeeds() {
+    let db = TestDatabase::empty().await;
+    let first = migrate(&db.url).wait_with_output().expect("first run");
+    assert_ok(&first);
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied V1__initial_schema"));
+    let second = migrate(&db.url).wait_with_output().expect("second run");
+    assert_ok(&second);
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+    assert_one_schema(&db).await;
+}
+
+#[tokio::test]
+async fn migrate_twice_at_once_succeeds() {
+    let db = TestDatabase::empty().await;
+    let a = migrate(&db.url);
+    let b = migrate(&db.url);
+    assert_ok(&a.wait_with_output().expect("run a"));
+    assert_ok(&b.wait_with_output().expect("run b"));
+    assert_one_schema(&db).await;
+}
+
+#[test]
+fn missing_database_url_is_one_line_naming_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pathfinder"))
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .env_remove("PATHFINDER_CONFIG")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("configuration error: DATABASE_URL"), "{stderr}");
+}
