@@ -21,20 +21,13 @@ pub fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .ok_or(ApiError::UnsupportedMediaType)?;
     let essence = content_type.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case("application/json") {
-        Ok(())
-    } else {
-        Err(ApiError::UnsupportedMediaType)
-    }
+    if essence.eq_ignore_ascii_case("application/json") { Ok(()) } else { Err(ApiError::UnsupportedMediaType) }
 }
 
 /// Reads the whole body, at most `limit` bytes.
 pub async fn read_limited(request: &HttpRequest, payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }

@@ -67,10 +67,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::DatabaseUnavailable { retry_after_secs } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.insert_header((header::RETRY_AFTER, value));
-            }
+        if let Self::DatabaseUnavailable { retry_after_secs } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.insert_header((header::RETRY_AFTER, value));
         }
         response.json(json!({ "error": { "code": self.code(), "message": self.to_string() } }))
     }

@@ -113,7 +113,9 @@ async fn wait_for_schema(pool: &db::DbPool, shutdown: &CancellationToken) -> any
         };
         match checked {
             Ok(()) => return Ok(()),
-            Err(error @ migrations::SchemaError::Behind { needed, .. }) if needed >= 0 => return Err(error.into()),
+            Err(error @ migrations::SchemaError::Behind { needed, .. }) if needed >= 0 => {
+                return Err(error.into());
+            }
             Err(_) => {}
         }
         tokio::select! {

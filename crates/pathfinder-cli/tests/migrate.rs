@@ -26,7 +26,8 @@ fn assert_ok(output: &Output) {
 
 async fn assert_one_schema(db: &TestDatabase) {
     let client = db.connect().await;
-    let history: i64 = client.query_one("SELECT count(*) FROM refinery_schema_history", &[]).await.expect("history").get(0);
+    let history: i64 =
+        client.query_one("SELECT count(*) FROM refinery_schema_history", &[]).await.expect("history").get(0);
     assert_eq!(history, i64::from(migrations::latest_version()), "each migration recorded once");
     let registry: i64 = client.query_one("SELECT count(*) FROM field_registry", &[]).await.expect("registry").get(0);
     assert_eq!(registry, 3, "seed rows inserted once");

@@ -58,11 +58,7 @@ impl Settings {
 }
 
 fn figment_error(error: figment::Error) -> SettingsError {
-    let setting = if error.path.is_empty() {
-        "config".to_string()
-    } else {
-        env::display_name(&error.path.join("."))
-    };
+    let setting = if error.path.is_empty() { "config".to_string() } else { env::display_name(&error.path.join(".")) };
     SettingsError::new(setting, error.kind.to_string())
 }
 

@@ -31,10 +31,8 @@ pub fn parse(headers: &HeaderMap, body: &[u8], config: &DiscourseFieldConfig<'_>
     if !USER_EVENTS.contains(&event) {
         return Ok(Parsed::Ignored("discourse event type not watched"));
     }
-    let user = json
-        .get("user")
-        .and_then(Value::as_object)
-        .ok_or_else(|| fields::invalid("user must be an object".into()))?;
+    let user =
+        json.get("user").and_then(Value::as_object).ok_or_else(|| fields::invalid("user must be an object".into()))?;
     let user_fields = match user.get("user_fields") {
         Some(Value::Object(map)) => map,
         // No user fields at all in this payload: we cannot tell the title, so store nothing.

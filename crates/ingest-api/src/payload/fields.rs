@@ -18,7 +18,9 @@ pub fn user_id(value: Option<&Value>, name: &str) -> Result<String, ApiError> {
     let id = match value {
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-        Some(Value::Number(_)) => return Err(invalid(format!("{name} must be an integer or a string"))),
+        Some(Value::Number(_)) => {
+            return Err(invalid(format!("{name} must be an integer or a string")));
+        }
         None | Some(Value::Null) => return Err(invalid(format!("{name} is required"))),
         Some(_) => return Err(invalid(format!("{name} must be a string or an integer"))),
     };

@@ -17,10 +17,8 @@ pub struct SecretKey {
 impl SecretKey {
     pub fn parse(secret: &str) -> Self {
         let raw = secret.as_bytes().to_vec();
-        let standard = secret
-            .strip_prefix("whsec_")
-            .and_then(|b64| STANDARD.decode(b64).ok())
-            .unwrap_or_else(|| raw.clone());
+        let standard =
+            secret.strip_prefix("whsec_").and_then(|b64| STANDARD.decode(b64).ok()).unwrap_or_else(|| raw.clone());
         Self { raw, standard }
     }
 

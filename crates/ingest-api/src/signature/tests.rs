@@ -73,7 +73,8 @@ fn github_signature_accepts_right_and_rejects_truncated() {
     let v = verifier(&["gh-secret"]);
     let good = sign::hex_sha256("gh-secret", BODY);
     assert!(v.verify_generic(&headers(&[("x-hub-signature-256", good.clone())]), BODY, NOW).is_ok());
-    for bad in [good[..good.len() - 2].to_string(), "sha256=".to_string(), "sha1=abcd".to_string(), good.to_uppercase()] {
+    for bad in [good[..good.len() - 2].to_string(), "sha256=".to_string(), "sha1=abcd".to_string(), good.to_uppercase()]
+    {
         let result = v.verify_generic(&headers(&[("x-hub-signature-256", bad.clone())]), BODY, NOW);
         assert!(matches!(result, Err(ApiError::InvalidSignature)), "{bad}");
     }

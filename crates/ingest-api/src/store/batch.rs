@@ -64,7 +64,9 @@ struct Worker {
 impl Worker {
     async fn run(self) {
         loop {
-            let Some(jobs) = self.next_batch().await else { break };
+            let Some(jobs) = self.next_batch().await else {
+                break;
+            };
             self.write(jobs).await;
         }
         tracing::debug!("batch writer stopped");

@@ -43,7 +43,8 @@ async fn accepted_event_is_committed_with_its_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numeric_user_id_and_null_value_are_stored() {
     let app = spawn_app().await;
-    let reply = app.post_community(&json!({"userId": 9007199254740993_u64, "profileField": "Title", "value": null})).await;
+    let reply =
+        app.post_community(&json!({"userId": 9007199254740993_u64, "profileField": "Title", "value": null})).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     let client = app.db.connect().await;
     let row = client
@@ -85,7 +86,8 @@ async fn a_new_event_wakes_listeners_with_notify() {
     let app = spawn_app().await;
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let url = app.db.url.clone();
-    let listener = tokio::spawn(async move { listen_once(&url, "pathfinder_events", ready_tx, Duration::from_secs(10)).await });
+    let listener =
+        tokio::spawn(async move { listen_once(&url, "pathfinder_events", ready_tx, Duration::from_secs(10)).await });
     ready_rx.await.expect("listening");
     assert_eq!(app.post_community(&seed("u-5", "Job Title", Some("CFO"))).await.status, 202);
     assert_eq!(listener.await.expect("listener task"), Some("pathfinder_events".to_string()));

@@ -23,10 +23,8 @@ async fn sequential_repeat_is_a_duplicate_with_the_same_event_id() {
 async fn fifty_concurrent_copies_store_one_row_and_all_succeed() {
     let app = spawn_app().await;
     let body = seed("u-2", "Job Title", Some("Chief Operating Officer")).to_string();
-    let replies = futures_util::future::join_all(
-        (0..50).map(|_| app.post_json("/webhooks/community", &[], body.clone())),
-    )
-    .await;
+    let replies =
+        futures_util::future::join_all((0..50).map(|_| app.post_json("/webhooks/community", &[], body.clone()))).await;
     let accepted = replies.iter().filter(|r| r.status == 202).count();
     let duplicates = replies.iter().filter(|r| r.status == 200 && r.json["status"] == "duplicate").count();
     assert_eq!((accepted, duplicates), (1, 49));

@@ -47,12 +47,19 @@ fn discourse_headers(event: &str, delivery: u32) -> Vec<(&'static str, String)> 
 async fn user_updated_stores_the_configured_field() {
     let app = spawn_app().await;
     let reply = app
-        .post_json("/webhooks/discourse", &discourse_headers("user_updated", 1), user_updated(77, Some("VP of Engineering")).to_string())
+        .post_json(
+            "/webhooks/discourse",
+            &discourse_headers("user_updated", 1),
+            user_updated(77, Some("VP of Engineering")).to_string(),
+        )
         .await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     let client = app.db.connect().await;
     let row = client
-        .query_one("SELECT source, user_id, username, profile_field, value, old_value FROM events_raw WHERE id = $1", &[&reply.event_id()])
+        .query_one(
+            "SELECT source, user_id, username, profile_field, value, old_value FROM events_raw WHERE id = $1",
+            &[&reply.event_id()],
+        )
         .await
         .expect("row");
     assert_eq!(row.get::<_, String>(0), "discourse");
@@ -67,7 +74,11 @@ async fn user_updated_stores_the_configured_field() {
 async fn field_id_is_configurable() {
     let app = spawn_app_with(&[("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "2")]).await;
     let reply = app
-        .post_json("/webhooks/discourse", &discourse_headers("user_updated", 1), user_updated(5, Some("CEO")).to_string())
+        .post_json(
+            "/webhooks/discourse",
+            &discourse_headers("user_updated", 1),
+            user_updated(5, Some("CEO")).to_string(),
+        )
         .await;
     assert_eq!(reply.status, 202);
     let client = app.db.connect().await;
@@ -106,7 +117,9 @@ async fn retries_with_new_event_ids_are_duplicates_but_a_change_back_is_stored()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cleared_title_is_stored_as_null() {
     let app = spawn_app().await;
-    let reply = app.post_json("/webhooks/discourse", &discourse_headers("user_updated", 1), user_updated(3, None).to_string()).await;
+    let reply = app
+        .post_json("/webhooks/discourse", &discourse_headers("user_updated", 1), user_updated(3, None).to_string())
+        .await;
     assert_eq!(reply.status, 202);
     let client = app.db.connect().await;
     let value: Option<String> =
@@ -117,12 +130,23 @@ async fn a_cleared_title_is_stored_as_null() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_events_and_profiles_without_fields_are_ignored() {
     let app = spawn_app().await;
-    let ping = app.post_json("/webhooks/discourse", &discourse_headers("ping", 1), json!({"ping": "OK"}).to_string()).await;
+    let ping =
+        app.post_json("/webhooks/discourse", &discourse_headers("ping", 1), json!({"ping": "OK"}).to_string()).await;
     assert_eq!((ping.status, ping.json.clone()), (202, json!({"status": "ignored"})));
-    let topic = app.post_json("/webhooks/discourse", &discourse_headers("topic_created", 2), json!({"topic": {"id": 1}}).to_string()).await;
+    let topic = app
+        .post_json(
+            "/webhooks/discourse",
+            &discourse_headers("topic_created", 2),
+            json!({"topic": {"id": 1}}).to_string(),
+        )
+        .await;
     assert_eq!(topic.json["status"], "ignored");
     let no_fields = app
-        .post_json("/webhooks/discourse", &discourse_headers("user_updated", 3), json!({"user": {"id": 1, "username": "x"}}).to_string())
+        .post_json(
+            "/webhooks/discourse",
+            &discourse_headers("user_updated", 3),
+            json!({"user": {"id": 1, "username": "x"}}).to_string(),
+        )
         .await;
     assert_eq!(no_fields.json["status"], "ignored");
     assert_eq!(app.count_events().await, 0);
@@ -138,7 +162,11 @@ async fn missing_event_header_or_bad_user_is_422() {
         .await;
     assert_eq!(reply.status, 422);
     let reply = app
-        .post_json("/webhooks/discourse", &discourse_headers("user_updated", 1), json!({"user": {"user_fields": {"1": "CEO"}}}).to_string())
+        .post_json(
+            "/webhooks/discourse",
+            &discourse_headers("user_updated", 1),
+            json!({"user": {"user_fields": {"1": "CEO"}}}).to_string(),
+        )
         .await;
     assert_eq!(reply.status, 422, "user.id is required");
     assert_eq!(app.count_events().await, 0);

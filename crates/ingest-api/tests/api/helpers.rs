@@ -37,7 +37,10 @@ pub async fn spawn_app_on(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     TestApp { address, db, http, shutdown }
 }
 
-pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Result<Settings, pathfinder_core::settings::SettingsError> {
+pub fn test_settings(
+    database_url: &str,
+    extra: &[(&str, &str)],
+) -> Result<Settings, pathfinder_core::settings::SettingsError> {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.into()),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
@@ -118,7 +121,12 @@ pub fn seed(user_id: &str, field: &str, value: Option<&str>) -> Value {
 }
 
 /// Listens on a channel and returns the first notification within `wait`, if any.
-pub async fn listen_once(database_url: &str, channel: &str, ready: tokio::sync::oneshot::Sender<()>, wait: Duration) -> Option<String> {
+pub async fn listen_once(
+    database_url: &str,
+    channel: &str,
+    ready: tokio::sync::oneshot::Sender<()>,
+    wait: Duration,
+) -> Option<String> {
     let (client, mut connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await.expect("connect");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

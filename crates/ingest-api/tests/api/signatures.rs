@@ -33,7 +33,8 @@ async fn valid_signatures_of_either_style_and_either_secret_are_accepted() {
     let app = signed_app().await;
     for (n, secret) in [OLD, NEW].iter().enumerate() {
         let b = body(&format!("std-{n}"));
-        let reply = app.post_json("/webhooks/community", &standard(secret, &format!("msg_{n}"), now(), &b), b.clone()).await;
+        let reply =
+            app.post_json("/webhooks/community", &standard(secret, &format!("msg_{n}"), now(), &b), b.clone()).await;
         assert_eq!(reply.status, 202, "standard webhooks, secret {n}: {}", reply.json);
         let b = body(&format!("gh-{n}"));
         let headers = vec![("x-hub-signature-256", sign::hex_sha256(secret, b.as_bytes()))];
@@ -78,7 +79,9 @@ async fn stale_and_future_timestamps_get_401() {
         assert_eq!((reply.status, reply.code()), (401, "stale-timestamp"), "skew {skew}");
     }
     for skew in [-240, 240] {
-        let reply = app.post_json("/webhooks/community", &standard(NEW, &format!("msg_{skew}"), now() + skew, &b), b.clone()).await;
+        let reply = app
+            .post_json("/webhooks/community", &standard(NEW, &format!("msg_{skew}"), now() + skew, &b), b.clone())
+            .await;
         assert_eq!(reply.status, 202, "skew {skew} is inside the 5-minute tolerance");
     }
 }

@@ -45,7 +45,9 @@ async fn malformed_json_gets_400() {
         assert_eq!(reply.status, 400, "{body:.40}");
         assert_eq!(reply.code(), "malformed-json");
     }
-    let reply = app.post("/webhooks/community", &[("content-type", "application/json".into())], vec![0xff_u8, 0xfe, 0x7b]).await;
+    let reply = app
+        .post("/webhooks/community", &[("content-type", "application/json".into())], vec![0xff_u8, 0xfe, 0x7b])
+        .await;
     assert_eq!(reply.status, 400, "invalid UTF-8");
     assert_eq!(app.count_events().await, 0);
 }
@@ -54,8 +56,10 @@ async fn malformed_json_gets_400() {
 async fn wrong_or_missing_content_type_gets_415() {
     let app = spawn_app().await;
     let body = json!({"userId": "1", "profileField": "Title", "value": "CEO"}).to_string();
-    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("application/jsonx"), None] {
-        let headers: Vec<(&str, String)> = content_type.map(|c| vec![("content-type", c.to_string())]).unwrap_or_default();
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("application/jsonx"), None]
+    {
+        let headers: Vec<(&str, String)> =
+            content_type.map(|c| vec![("content-type", c.to_string())]).unwrap_or_default();
         let reply = app.post("/webhooks/community", &headers, body.clone()).await;
         assert_eq!(reply.status, 415, "{content_type:?}");
         assert_eq!(reply.code(), "unsupported-media-type");

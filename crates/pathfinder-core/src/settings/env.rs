@@ -43,7 +43,9 @@ impl EnvProvider {
     pub fn from_vars(vars: Vec<(String, String)>) -> Self {
         let mut dict = Dict::new();
         for (name, value) in vars {
-            let Some(path) = key_path(&name) else { continue };
+            let Some(path) = key_path(&name) else {
+                continue;
+            };
             insert(&mut dict, &path, value);
         }
         Self { dict }
@@ -80,11 +82,7 @@ fn insert(dict: &mut Dict, path: &[String], value: String) {
 /// How a dotted key is written as an env var, for error messages.
 pub fn display_name(dotted: &str) -> String {
     let upper = dotted.to_ascii_uppercase();
-    if PLAIN_NAMES.contains(&upper.as_str()) {
-        upper
-    } else {
-        format!("{PREFIX}{}", upper.replace('.', "__"))
-    }
+    if PLAIN_NAMES.contains(&upper.as_str()) { upper } else { format!("{PREFIX}{}", upper.replace('.', "__")) }
 }
 
 impl Provider for EnvProvider {

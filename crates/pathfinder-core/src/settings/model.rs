@@ -79,12 +79,7 @@ pub struct DiscourseSettings {
 impl Settings {
     /// The configured webhook secrets, in order; empty when signatures are off.
     pub fn webhook_secret_list(&self) -> Vec<String> {
-        self.webhook_secrets
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        self.webhook_secrets.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
     }
 
     /// The admin token, or `None` when the admin API is disabled.

@@ -43,8 +43,7 @@ fn plain_env_names_override_and_numeric_secrets_stay_strings() {
 
 #[test]
 fn prefixed_nested_keys_override_sections() {
-    let settings =
-        Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_MAX_ROWS", "7")])).expect("valid");
+    let settings = Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_MAX_ROWS", "7")])).expect("valid");
     assert_eq!(settings.ingest.batch_max_rows, 7);
 }
 
@@ -52,11 +51,9 @@ fn prefixed_nested_keys_override_sections() {
 fn bad_values_name_their_env_var() {
     let error = Settings::load_from(vars(&[URL, ("BIND_ADDR", "nowhere")])).expect_err("must fail");
     assert_eq!(error.setting, "BIND_ADDR");
-    let error =
-        Settings::load_from(vars(&[URL, ("EVENT_RETENTION_DAYS", "many")])).expect_err("must fail");
+    let error = Settings::load_from(vars(&[URL, ("EVENT_RETENTION_DAYS", "many")])).expect_err("must fail");
     assert_eq!(error.setting, "EVENT_RETENTION_DAYS");
-    let error = Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_WRITERS", "0")]))
-        .expect_err("must fail");
+    let error = Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_WRITERS", "0")])).expect_err("must fail");
     assert_eq!(error.setting, "PATHFINDER_INGEST__BATCH_WRITERS");
 }
 
@@ -67,8 +64,8 @@ fn config_file_layer_sits_between_defaults_and_env() {
     let file = dir.join("local.toml");
     std::fs::write(&file, "timezone = \"Europe/Paris\"\nbind_addr = \"127.0.0.1:1\"\n").expect("write");
     let path = file.to_string_lossy().to_string();
-    let settings = Settings::load_from(vars(&[URL, ("PATHFINDER_CONFIG", &path), ("BIND_ADDR", "127.0.0.1:2")]))
-        .expect("valid");
+    let settings =
+        Settings::load_from(vars(&[URL, ("PATHFINDER_CONFIG", &path), ("BIND_ADDR", "127.0.0.1:2")])).expect("valid");
     assert_eq!(settings.timezone, "Europe/Paris");
     assert_eq!(settings.bind_addr, "127.0.0.1:2");
     let missing = Settings::load_from(vars(&[URL, ("PATHFINDER_CONFIG", "/nonexistent.toml")])).expect_err("fail");

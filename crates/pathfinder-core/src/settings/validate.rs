@@ -7,7 +7,10 @@ use super::{Settings, SettingsError};
 impl Settings {
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
         if self.database_url.trim().is_empty() {
-            return Err(SettingsError::new("DATABASE_URL", "is required (e.g. postgres://postgres@127.0.0.1:5432/pathfinder)"));
+            return Err(SettingsError::new(
+                "DATABASE_URL",
+                "is required (e.g. postgres://postgres@127.0.0.1:5432/pathfinder)",
+            ));
         }
         self.database_url
             .parse::<tokio_postgres::Config>()
@@ -32,7 +35,10 @@ impl Settings {
         if self.ingest.batch_writers >= self.database.pool_size {
             return Err(SettingsError::new(
                 "PATHFINDER_INGEST__BATCH_WRITERS",
-                format!("must be below PATHFINDER_DATABASE__POOL_SIZE ({}) so health checks still get a connection", self.database.pool_size),
+                format!(
+                    "must be below PATHFINDER_DATABASE__POOL_SIZE ({}) so health checks still get a connection",
+                    self.database.pool_size
+                ),
             ));
         }
         if self.discourse.job_title_field_id.trim().is_empty() {
@@ -49,9 +55,5 @@ fn parse_addr(setting: &str, value: &str) -> Result<SocketAddr, SettingsError> {
 }
 
 fn positive(setting: &str, value: u64) -> Result<(), SettingsError> {
-    if value == 0 {
-        Err(SettingsError::new(setting, "must be greater than zero"))
-    } else {
-        Ok(())
-    }
+    if value == 0 { Err(SettingsError::new(setting, "must be greater than zero")) } else { Ok(()) }
 }

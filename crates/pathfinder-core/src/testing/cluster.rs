@@ -44,7 +44,10 @@ impl PrivateCluster {
     pub fn start_server(&self) {
         let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.socket_dir());
         let log = self.data_dir.with_file_name("server.log");
-        self.as_owner(&["pg_ctl", "start", "-w", "-t", "60", "-o", &options, "-l"], &[&log, Path::new("-D"), &self.data_dir]);
+        self.as_owner(
+            &["pg_ctl", "start", "-w", "-t", "60", "-o", &options, "-l"],
+            &[&log, Path::new("-D"), &self.data_dir],
+        );
     }
 
     fn socket_dir(&self) -> String {
