@@ -1,4 +1,6 @@
 use super::*;
+use figment::Provider;
+use figment::providers::Toml;
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -82,4 +84,47 @@ fn debug_output_redacts_secrets() {
     .expect("valid");
     let shown = format!("{settings:?}");
     assert!(!shown.contains("hunter2") && !shown.contains("tok-secret") && !shown.contains("whsec_abc"), "{shown}");
+}
+
+/// Every key of config/default.toml, as its env var name.
+fn default_keys_as_env_names() -> Vec<String> {
+    use figment::value::{Dict, Value};
+    fn walk(prefix: &str, dict: &Dict, out: &mut Vec<String>) {
+        for (key, value) in dict {
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            match value {
+                Value::Dict(_, inner) => walk(&path, inner, out),
+                _ => out.push(env::display_name(&path)),
+            }
+        }
+    }
+    let data = figment::Figment::from(Toml::string(DEFAULT_TOML)).data().expect("default.toml parses");
+    let mut names = Vec::new();
+    for dict in data.values() {
+        walk("", dict, &mut names);
+    }
+    names
+}
+
+#[test]
+fn readme_configuration_table_lists_every_default_key() {
+    let readme = include_str!("../../../../README.md");
+    let missing: Vec<String> =
+        default_keys_as_env_names().into_iter().filter(|name| !readme.contains(&format!("| `{name}` |"))).collect();
+    assert!(missing.is_empty(), "README.md's configuration table lacks: {missing:?}");
+}
+
+#[test]
+fn every_default_key_has_a_comment_above_it() {
+    let mut previous = "";
+    for line in DEFAULT_TOML.lines() {
+        let trimmed = line.trim();
+        let is_key = !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with('[');
+        if is_key {
+            assert!(previous.starts_with('#'), "key without a comment: {trimmed}");
+        }
+        if !trimmed.is_empty() {
+            previous = trimmed;
+        }
+    }
 }
