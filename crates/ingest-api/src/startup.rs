@@ -56,6 +56,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
+        let http_workers = match settings.ingest.http_workers {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n,
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::request_id::middleware))
@@ -67,6 +71,7 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics::get))
                 .default_service(web::to(not_found))
         })
+        .workers(http_workers)
         .listen(listener)?
         .disable_signals()
         .shutdown_timeout(30)

@@ -66,6 +66,8 @@ pub struct IngestSettings {
     pub retry_after_secs: u64,
     /// Seconds a request waits for its batch to commit before answering 503.
     pub write_timeout_secs: u64,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub http_workers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,0 +1,38 @@
+# CaptPathfinder developer commands (GNU make). `make` alone lists them.
+# Every target works on a machine with nothing running: scripts/db.sh reuses the PostgreSQL server named by
+# DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) or starts a private cluster under .data/.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Extra arguments for cargo nextest in `make test`, e.g. make test ARGS="-E 'test(dedupe)'".
+ARGS ?=
+
+.PHONY: help db db-stop test run bench lint clean-data
+
+help: ## List the targets
+	@echo "CaptPathfinder: make <target>"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+db: ## Start or reuse PostgreSQL (private cluster in .data/ if DATABASE_URL reaches no server); writes .data/env
+	@scripts/db.sh
+
+db-stop: ## Stop the private PostgreSQL cluster started by `make db`
+	@scripts/db.sh stop
+
+test: ## Run every test (cargo nextest on the workspace, against PostgreSQL), then check docker-compose.yml
+	@scripts/test.sh $(ARGS)
+
+run: ## Build and run the whole stack locally (migrate, then every service); Ctrl-C stops it
+	@scripts/run.sh
+
+bench: ## Webhook ingest benchmark (wrk vs pgbench); results in bench-results/
+	@scripts/bench.sh
+
+lint: ## cargo clippy (warnings are errors) and cargo fmt --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --all --check
+
+clean-data: ## Stop the private PostgreSQL cluster and delete .data/
+	@scripts/db.sh clean

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# scripts/test.sh: every test of the workspace (what `make test` and .ci/run run).
+#
+#   1. scripts/db.sh: reuse or start PostgreSQL; .data/env gives DATABASE_URL and PF_ADMIN_DATABASE_URL, which
+#      are exported to the tests (they create one database per test on PF_ADMIN_DATABASE_URL's server).
+#   2. Drop leftover test databases (pf_test_*) that killed test runs left behind.
+#   3. cargo nextest run --workspace --no-fail-fast (cargo-nextest is installed first if missing). Extra
+#      arguments of this script go to nextest, e.g. `scripts/test.sh -E 'test(dedupe)'`.
+#   4. docker-compose config -q, if docker-compose.yml exists and docker-compose is installed.
+# Exits non-zero if any step failed (the compose check still runs after failed tests).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+TAG="test"
+say() { pf_say "$TAG" "$@"; }
+
+cd "$PF_REPO"
+
+scripts/db.sh
+# shellcheck source=/dev/null
+source "$PF_DATA/env"
+export DATABASE_URL PF_ADMIN_DATABASE_URL
+
+drop_leftover_test_databases() {
+    local psql count
+    psql=$(pf_find_pg_tool psql) || pf_die "$TAG" "psql not found: install the Debian package postgresql-client"
+    local run=("$psql" -X -q -At -v ON_ERROR_STOP=1 -d "$PF_ADMIN_DATABASE_URL")
+    count=$("${run[@]}" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pf\_test\_%'")
+    if ((count > 0)); then
+        "${run[@]}" >/dev/null <<'SQL'
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'pf\_test\_%'
+\gexec
+SQL
+        say "dropped $count leftover test database(s) (pf_test_*)"
+    fi
+}
+
+ensure_nextest() {
+    if ! cargo nextest --version >/dev/null 2>&1; then
+        say "cargo nextest is missing; installing it (cargo install cargo-nextest --locked)"
+        cargo install cargo-nextest --locked
+    fi
+}
+
+drop_leftover_test_databases
+ensure_nextest
+
+status=0
+say "cargo nextest run --workspace --no-fail-fast $* (DATABASE_URL=$(pf_url_redact "$DATABASE_URL"))"
+cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+
+if [[ -f docker-compose.yml ]] && command -v docker-compose >/dev/null 2>&1; then
+    say "docker-compose config -q"
+    docker-compose config -q || { say "docker-compose.yml is invalid"; status=1; }
+elif [[ ! -f docker-compose.yml ]]; then
+    say "skipping the docker-compose check: no docker-compose.yml"
+else
+    say "skipping the docker-compose check: docker-compose is not installed"
+fi
+
+if ((status != 0)); then
+    say "FAILED (exit status $status)"
+fi
+exit "$status"
