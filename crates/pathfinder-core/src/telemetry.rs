@@ -1,5 +1,6 @@
 //! Logs (tracing) and metrics (Prometheus text) set up once per process.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 pub use metrics_exporter_prometheus::PrometheusHandle;
@@ -11,7 +12,10 @@ use crate::settings::{LogFormat, Settings};
 /// Installs the global tracing subscriber. Safe to call more than once (later calls do nothing).
 pub fn init_logging(settings: &Settings) {
     let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = match settings.log_format {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
