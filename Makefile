@@ -9,7 +9,7 @@ SHELL := bash
 # Extra arguments for cargo nextest in `make test`, e.g. make test ARGS="-E 'test(dedupe)'".
 ARGS ?=
 
-.PHONY: help db db-stop test run bench lint clean-data
+.PHONY: help db db-stop test run bench eval lint clean-data
 
 help: ## List the targets
 	@echo "CaptPathfinder: make <target>"
@@ -29,6 +29,12 @@ run: ## Build and run the whole stack locally (migrate, then every service); Ctr
 
 bench: ## Webhook ingest benchmark (wrk vs pgbench); results in bench-results/
 	@scripts/bench.sh
+
+eval: ## Classifier precision/recall on ../shared/data/job-titles-labelled.csv, raw and after reviewed corrections
+	cargo run --release -q -p pathfinder-classify --example eval -- \
+		--rules config/classification.toml \
+		--labels $(or $(LABELS),../shared/data/job-titles-labelled.csv) \
+		--corrections tests/classification/reviewed-corrections.csv --min 0.95
 
 lint: ## cargo clippy (warnings are errors) and cargo fmt --check
 	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,3 +1,4 @@
 //! One module per `pathfinder` subcommand.
 
+pub mod classify;
 pub mod migrate;

@@ -18,11 +18,21 @@ struct Cli {
 enum Command {
     /// Apply every pending database migration (safe to run twice, or from two processes at once).
     Migrate,
+    /// Classify job titles with the rules at RULES_PATH; prints one JSON object per title.
+    Classify(commands::classify::ClassifyArgs),
+}
+
+impl Command {
+    /// Commands that work without a database.
+    fn is_offline(&self) -> bool {
+        matches!(self, Self::Classify(_))
+    }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load() {
+    let loaded = if cli.command.is_offline() { Settings::load_offline() } else { Settings::load() };
+    let settings = match loaded {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("{error}");
@@ -39,6 +49,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Migrate => commands::migrate::run(&settings).await,
+            Command::Classify(args) => commands::classify::run(&settings, &args),
         }
     });
     match outcome {

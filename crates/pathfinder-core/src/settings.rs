@@ -40,8 +40,20 @@ impl Settings {
         Self::load_from(std::env::vars())
     }
 
+    /// For commands that never touch the database (`pathfinder classify`): `DATABASE_URL` may be unset.
+    pub fn load_offline() -> Result<Self, SettingsError> {
+        Self::load_layers(std::env::vars(), false)
+    }
+
     /// Like [`Settings::load`], with the environment given explicitly (tests use this).
     pub fn load_from(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
+        Self::load_layers(vars, true)
+    }
+
+    fn load_layers(
+        vars: impl IntoIterator<Item = (String, String)>,
+        require_database: bool,
+    ) -> Result<Self, SettingsError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
         if let Some((_, path)) = vars.iter().find(|(k, v)| k == CONFIG_FILE_ENV && !v.is_empty()) {
@@ -52,7 +64,7 @@ impl Settings {
         }
         figment = figment.merge(env::EnvProvider::from_vars(vars));
         let settings: Settings = figment.extract_lossy().map_err(figment_error)?;
-        settings.validate()?;
+        settings.validate(require_database)?;
         Ok(settings)
     }
 }

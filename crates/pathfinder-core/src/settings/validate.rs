@@ -5,16 +5,19 @@ use std::net::SocketAddr;
 use super::{Settings, SettingsError};
 
 impl Settings {
-    pub(super) fn validate(&self) -> Result<(), SettingsError> {
+    pub(super) fn validate(&self, require_database: bool) -> Result<(), SettingsError> {
         if self.database_url.trim().is_empty() {
-            return Err(SettingsError::new(
-                "DATABASE_URL",
-                "is required (e.g. postgres://postgres@127.0.0.1:5432/pathfinder)",
-            ));
+            if require_database {
+                return Err(SettingsError::new(
+                    "DATABASE_URL",
+                    "is required (e.g. postgres://postgres@127.0.0.1:5432/pathfinder)",
+                ));
+            }
+        } else {
+            self.database_url
+                .parse::<tokio_postgres::Config>()
+                .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not a PostgreSQL URL: {e}")))?;
         }
-        self.database_url
-            .parse::<tokio_postgres::Config>()
-            .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not a PostgreSQL URL: {e}")))?;
         parse_addr("BIND_ADDR", &self.bind_addr)?;
         if !self.health_addr.is_empty() {
             parse_addr("HEALTH_ADDR", &self.health_addr)?;

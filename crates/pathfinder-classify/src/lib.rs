@@ -1,0 +1,22 @@
+//! The job-title classifier of CaptPathfinder.
+//!
+//! Rules live in one TOML file (`config/classification.toml`, see its header for how a title is read) and are
+//! compiled once into a few combined matchers: one pass rewrites canonical spellings, one blanks false-friend
+//! phrases, and one `RegexSet` each tests a segment against every exclusion and every level rule at once.
+//!
+//! ```
+//! let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/classification.toml")).unwrap();
+//! let classifier = pathfinder_classify::Classifier::from_toml(&rules).unwrap();
+//! let result = classifier.classify("Co-Founder & Chief Executive Officer");
+//! assert_eq!(result.seniority, Some(pathfinder_classify::Level::CSuite));
+//! assert_eq!(result.rule, Some("chief-executive"));
+//! ```
+
+mod classification;
+mod engine;
+mod normalize;
+mod rules;
+
+pub use classification::{Classification, ExclusionHit};
+pub use engine::Classifier;
+pub use rules::{Level, RulesError, Scope};
