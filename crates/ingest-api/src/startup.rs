@@ -33,7 +33,7 @@ impl Application {
     /// Like [`Application::build`], stopped by cancelling `shutdown` instead of by a signal.
     pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let pool = db::create_pool(&settings, "ingest-api")?;
-        wait_for_schema(&pool, &shutdown).await?;
+        migrations::wait_until_current(&pool, &shutdown).await?;
         let (writer, writers) = EventWriter::start(
             pool.clone(),
             WriterConfig {
@@ -99,34 +99,6 @@ impl Application {
         }
         tracing::info!("ingest-api stopped");
         Ok(())
-    }
-}
-
-/// Refuses a schema that is behind; waits (logging) while the database cannot be reached.
-async fn wait_for_schema(pool: &db::DbPool, shutdown: &CancellationToken) -> anyhow::Result<()> {
-    let mut logged = false;
-    loop {
-        let checked = match pool.get().await {
-            Ok(client) => migrations::ensure_current(&client).await,
-            Err(error) => {
-                if !logged {
-                    tracing::warn!(error = %error, "database not reachable yet; waiting");
-                    logged = true;
-                }
-                Err(migrations::SchemaError::Behind { found: None, needed: -1 })
-            }
-        };
-        match checked {
-            Ok(()) => return Ok(()),
-            Err(error @ migrations::SchemaError::Behind { needed, .. }) if needed >= 0 => {
-                return Err(error.into());
-            }
-            Err(_) => {}
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => anyhow::bail!("stopped while waiting for the database"),
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
     }
 }
 

@@ -79,3 +79,31 @@ pub async fn ensure_current(client: &Client) -> Result<(), SchemaError> {
         _ => Err(SchemaError::Behind { found, needed }),
     }
 }
+
+/// Waits until the database answers with a current schema. Fails at once when the schema is behind this build
+/// (naming `pathfinder migrate`); while the database cannot be reached it logs once and keeps trying, until
+/// `shutdown` fires.
+pub async fn wait_until_current(
+    pool: &deadpool_postgres::Pool,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    let mut logged = false;
+    loop {
+        let unreachable = match pool.get().await {
+            Ok(client) => match ensure_current(&client).await {
+                Ok(()) => return Ok(()),
+                Err(behind @ SchemaError::Behind { .. }) => return Err(behind.into()),
+                Err(SchemaError::Database(error)) => error.to_string(),
+            },
+            Err(error) => error.to_string(),
+        };
+        if !logged {
+            tracing::warn!(error = %unreachable, "database not reachable yet; waiting");
+            logged = true;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => anyhow::bail!("stopped while waiting for the database"),
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}

@@ -9,7 +9,9 @@ mod env;
 mod model;
 mod validate;
 
-pub use model::{DatabaseSettings, DiscourseSettings, IngestSettings, LogFormat, Settings, redact_url};
+pub use model::{
+    ClassifierSettings, DatabaseSettings, DiscourseSettings, IngestSettings, LogFormat, Settings, redact_url,
+};
 
 use figment::Figment;
 use figment::providers::{Format, Toml};

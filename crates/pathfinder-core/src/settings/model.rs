@@ -31,6 +31,21 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub ingest: IngestSettings,
     pub discourse: DiscourseSettings,
+    pub classifier: ClassifierSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassifierSettings {
+    /// Most events claimed at once (one transaction applies them).
+    pub batch_size: i64,
+    /// Seconds a claim lasts; a crashed worker's events return to the queue after it.
+    pub lease_secs: i64,
+    /// Milliseconds between polls when no NOTIFY arrives.
+    pub poll_interval_ms: u64,
+    /// Tries before an event that keeps failing is parked as `failed`.
+    pub max_attempts: i32,
+    /// Worker tasks per process (each claims and applies batches).
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -109,6 +124,7 @@ impl fmt::Debug for Settings {
             .field("database", &self.database)
             .field("ingest", &self.ingest)
             .field("discourse", &self.discourse)
+            .field("classifier", &self.classifier)
             .finish()
     }
 }

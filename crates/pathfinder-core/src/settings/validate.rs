@@ -44,6 +44,11 @@ impl Settings {
                 ),
             ));
         }
+        positive("PATHFINDER_CLASSIFIER__BATCH_SIZE", self.classifier.batch_size.max(0) as u64)?;
+        positive("PATHFINDER_CLASSIFIER__LEASE_SECS", self.classifier.lease_secs.max(0) as u64)?;
+        positive("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", self.classifier.poll_interval_ms)?;
+        positive("PATHFINDER_CLASSIFIER__MAX_ATTEMPTS", self.classifier.max_attempts.max(0) as u64)?;
+        positive("PATHFINDER_CLASSIFIER__WORKERS", self.classifier.workers as u64)?;
         if self.discourse.job_title_field_id.trim().is_empty() {
             return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
         }

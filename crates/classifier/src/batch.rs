@@ -1,0 +1,171 @@
+//! Applying claimed events in one transaction.
+//!
+//! The transaction first takes an advisory lock per member of the batch (in a fixed order), then reads *every*
+//! pending event of those members in id order, including ones another worker claimed, and applies them all. So a
+//! member's events always apply in the order received, whatever replica claimed them; a worker that later finds
+//! its claimed event already processed simply skips it. State, detections and the events' `processed` mark are
+//! written by the same commit: a crash before it changes nothing, a crash after it repeats nothing.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use pathfinder_classify::{Classifier, Level};
+use tokio_postgres::Transaction;
+
+use crate::transition::{self, Detection, Observed, SeniorState};
+
+/// What one applied batch did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub events: usize,
+    pub detections: usize,
+    pub seniors_upserted: usize,
+    pub seniors_removed: usize,
+}
+
+const LOCK_MEMBERS: &str = "
+SELECT pg_advisory_xact_lock(hashtextextended(u, 7370))
+FROM (SELECT DISTINCT unnest($1::text[]) AS u ORDER BY 1) members";
+
+const PENDING_OF_MEMBERS: &str = "
+SELECT id, user_id, username, value, received_at FROM events_raw
+WHERE user_id = ANY($1) AND status = 'pending'
+ORDER BY id
+FOR UPDATE";
+
+const STATES: &str = "
+SELECT user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since
+FROM user_state WHERE user_id = ANY($1) FOR UPDATE";
+
+const DELETE_STATES: &str = "DELETE FROM user_state WHERE user_id = ANY($1)";
+
+const UPSERT_STATES: &str = "
+INSERT INTO user_state (user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since, updated_at)
+SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                            $8::timestamptz[])
+ON CONFLICT (user_id) DO UPDATE SET
+    username = EXCLUDED.username, title = EXCLUDED.title, seniority = EXCLUDED.seniority, rule = EXCLUDED.rule,
+    rules_version = EXCLUDED.rules_version, last_event_id = EXCLUDED.last_event_id,
+    senior_since = EXCLUDED.senior_since, updated_at = now()";
+
+const INSERT_DETECTIONS: &str = "
+INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule, rules_version)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[])
+ON CONFLICT (event_id) DO NOTHING";
+
+const MARK_PROCESSED: &str = "
+UPDATE events_raw SET status = 'processed', processed_at = now(), processed_by = $2, locked_by = NULL,
+                      locked_until = NULL, last_error = NULL
+WHERE id = ANY($1)";
+
+/// Applies every pending event of `members` inside `tx` (which the caller commits).
+pub async fn apply_members(
+    tx: &Transaction<'_>,
+    worker: &str,
+    members: &BTreeSet<String>,
+    rules: &Classifier,
+) -> Result<Applied, tokio_postgres::Error> {
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    tx.execute(LOCK_MEMBERS, &[&members]).await?;
+    let events = tx.query(PENDING_OF_MEMBERS, &[&members]).await?;
+    let mut states: HashMap<String, Option<SeniorState>> = HashMap::with_capacity(members.len());
+    for row in tx.query(STATES, &[&members]).await? {
+        let level = Level::parse(row.get(3)).unwrap_or(Level::Vp);
+        states.insert(
+            row.get(0),
+            Some(SeniorState {
+                username: row.get(1),
+                title: row.get(2),
+                level,
+                rule: row.get(4),
+                rules_version: row.get(5),
+                last_event_id: row.get(6),
+                senior_since: row.get(7),
+            }),
+        );
+    }
+    let had_state: BTreeSet<String> = states.keys().cloned().collect();
+
+    let mut detections: Vec<(String, Detection)> = Vec::new();
+    let mut processed: Vec<i64> = Vec::with_capacity(events.len());
+    for row in &events {
+        let id: i64 = row.get(0);
+        let user_id: String = row.get(1);
+        let username: Option<&str> = row.get(2);
+        let value: Option<&str> = row.get(3);
+        let received_at: DateTime<Utc> = row.get(4);
+        let result = value.map(|title| rules.classify(title));
+        let observed = Observed {
+            event_id: id,
+            username,
+            title: value,
+            level: result.as_ref().and_then(|r| r.seniority),
+            rule: result.as_ref().and_then(|r| r.rule),
+            rules_version: rules.version(),
+            at: received_at,
+        };
+        let state = states.entry(user_id.clone()).or_insert(None);
+        if let Some(detection) = transition::apply(state, &observed) {
+            tracing::info!(event_id = id, user_id = %user_id, kind = detection.kind(), seniority = detection.level.as_str(), "detection");
+            detections.push((user_id, detection));
+        }
+        processed.push(id);
+    }
+
+    let removed: Vec<&str> =
+        had_state.iter().filter(|u| states.get(*u).is_some_and(Option::is_none)).map(String::as_str).collect();
+    let kept: Vec<(&String, &SeniorState)> = states.iter().filter_map(|(u, s)| s.as_ref().map(|s| (u, s))).collect();
+    if !removed.is_empty() {
+        tx.execute(DELETE_STATES, &[&removed]).await?;
+    }
+    if !kept.is_empty() {
+        write_states(tx, &kept).await?;
+    }
+    if !detections.is_empty() {
+        write_detections(tx, &detections).await?;
+    }
+    tx.execute(MARK_PROCESSED, &[&processed, &worker]).await?;
+    metrics::counter!("pathfinder_classifier_events_processed_total").increment(processed.len() as u64);
+    metrics::counter!("pathfinder_classifier_detections_total").increment(detections.len() as u64);
+    Ok(Applied {
+        events: processed.len(),
+        detections: detections.len(),
+        seniors_upserted: kept.len(),
+        seniors_removed: removed.len(),
+    })
+}
+
+async fn write_states(tx: &Transaction<'_>, kept: &[(&String, &SeniorState)]) -> Result<(), tokio_postgres::Error> {
+    let users: Vec<&str> = kept.iter().map(|(u, _)| u.as_str()).collect();
+    let usernames: Vec<Option<&str>> = kept.iter().map(|(_, s)| s.username.as_deref()).collect();
+    let titles: Vec<&str> = kept.iter().map(|(_, s)| s.title.as_str()).collect();
+    let levels: Vec<&str> = kept.iter().map(|(_, s)| s.level.as_str()).collect();
+    let rules: Vec<&str> = kept.iter().map(|(_, s)| s.rule.as_str()).collect();
+    let versions: Vec<&str> = kept.iter().map(|(_, s)| s.rules_version.as_str()).collect();
+    let last: Vec<i64> = kept.iter().map(|(_, s)| s.last_event_id).collect();
+    let since: Vec<DateTime<Utc>> = kept.iter().map(|(_, s)| s.senior_since).collect();
+    tx.execute(UPSERT_STATES, &[&users, &usernames, &titles, &levels, &rules, &versions, &last, &since]).await?;
+    Ok(())
+}
+
+async fn write_detections(
+    tx: &Transaction<'_>,
+    detections: &[(String, Detection)],
+) -> Result<(), tokio_postgres::Error> {
+    let events: Vec<i64> = detections.iter().map(|(_, d)| d.event_id).collect();
+    let users: Vec<&str> = detections.iter().map(|(u, _)| u.as_str()).collect();
+    let usernames: Vec<Option<&str>> = detections.iter().map(|(_, d)| d.username.as_deref()).collect();
+    let titles: Vec<&str> = detections.iter().map(|(_, d)| d.title.as_str()).collect();
+    let levels: Vec<&str> = detections.iter().map(|(_, d)| d.level.as_str()).collect();
+    let previous: Vec<Option<&str>> = detections.iter().map(|(_, d)| d.previous.map(Level::as_str)).collect();
+    let kinds: Vec<&str> = detections.iter().map(|(_, d)| d.kind()).collect();
+    let rules: Vec<&str> = detections.iter().map(|(_, d)| d.rule.as_str()).collect();
+    let versions: Vec<&str> = detections.iter().map(|(_, d)| d.rules_version.as_str()).collect();
+    tx.execute(
+        INSERT_DETECTIONS,
+        &[&events, &users, &usernames, &titles, &levels, &previous, &kinds, &rules, &versions],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Wake-ups: a dedicated connection LISTENs on `pathfinder_events` and pokes the workers; it reconnects by
+//! itself. Workers also poll, so a missed notification only delays work by one poll interval.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub const CHANNEL: &str = "pathfinder_events";
+
+/// Spawns the listener; returns the `Notify` it pokes.
+pub fn spawn(database_url: String, shutdown: CancellationToken) -> Arc<Notify> {
+    let notify = Arc::new(Notify::new());
+    let poke = notify.clone();
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(200);
+        while !shutdown.is_cancelled() {
+            match listen_until_closed(&database_url, &poke, &shutdown).await {
+                Ok(()) => backoff = Duration::from_millis(200),
+                Err(error) => {
+                    tracing::warn!(error = %error, "LISTEN connection lost; retrying");
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+    });
+    notify
+}
+
+async fn listen_until_closed(database_url: &str, poke: &Notify, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    let (client, mut connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+    let statement = format!("LISTEN {CHANNEL}");
+    let listen = client.batch_execute(&statement);
+    // The connection must be polled for LISTEN to complete.
+    let mut listen = std::pin::pin!(listen);
+    loop {
+        tokio::select! {
+            result = &mut listen => { result?; break; }
+            message = messages.next() => if message.is_none() { anyhow::bail!("connection closed") },
+        }
+    }
+    // Events may have arrived before LISTEN took effect.
+    poke.notify_waiters();
+    poke.notify_one();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            message = messages.next() => match message {
+                Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
+                    poke.notify_waiters();
+                    poke.notify_one();
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error.into()),
+                None => anyhow::bail!("connection closed"),
+            },
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Building and running the classifier: pool, schema check, rules (reloaded on SIGHUP), the LISTEN connection
+//! and the workers. `run_until_stopped` returns once every worker has finished its batch after SIGTERM.
+
+use anyhow::Context;
+use pathfinder_core::{Settings, db, migrations, shutdown};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::listen;
+use crate::rules::SharedRules;
+use crate::worker::Worker;
+
+pub struct Application {
+    workers: Vec<JoinHandle<()>>,
+    rules: SharedRules,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_shutdown(settings, shutdown::on_signals()).await
+    }
+
+    pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let rules = SharedRules::load(&settings.rules_path)
+            .with_context(|| format!("cannot use the rules at RULES_PATH={}", settings.rules_path))?;
+        let pool = db::create_pool(&settings, "classifier")?;
+        migrations::wait_until_current(&pool, &shutdown).await?;
+        rules.reload_on_sighup();
+        let wake = listen::spawn(settings.database_url.clone(), shutdown.clone());
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        let workers = (0..settings.classifier.workers)
+            .map(|n| {
+                let worker = Worker {
+                    id: format!("classifier-{}-{n}", &instance[..8]),
+                    pool: pool.clone(),
+                    rules: rules.clone(),
+                    settings: settings.classifier.clone(),
+                    wake: wake.clone(),
+                    shutdown: shutdown.clone(),
+                };
+                tokio::spawn(worker.run())
+            })
+            .collect();
+        tracing::info!(workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
+        Ok(Self { workers, rules })
+    }
+
+    /// The rules in use (tests reload them).
+    pub fn rules(&self) -> SharedRules {
+        self.rules.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        for worker in self.workers {
+            worker.await.context("a classifier worker panicked")?;
+        }
+        tracing::info!("classifier stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,8 @@
+//! classifier integration tests against a real PostgreSQL database of their own.
+
+mod crash;
+mod helpers;
+mod ordering;
+mod poison;
+mod reload;
+mod transitions;
