@@ -1,28 +1,9 @@
-//! `ingest-api` binary: load settings, set up telemetry, run until SIGTERM.
-
-use std::process::ExitCode;
+//! `ingest-api` binary: settings, logging, then the service until SIGTERM.
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    let settings = match pathfinder_core::Settings::load() {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::from(2);
-        }
-    };
-    pathfinder_core::telemetry::init_logging(&settings);
-    match ingest_api::Application::build(settings).await {
-        Ok(app) => match app.run_until_stopped().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!(error = %format!("{error:#}"), "ingest-api stopped with an error");
-                ExitCode::FAILURE
-            }
-        },
-        Err(error) => {
-            eprintln!("ingest-api cannot start: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+async fn main() -> std::process::ExitCode {
+    pathfinder_core::service::main("ingest-api", |settings| async move {
+        ingest_api::Application::build(settings).await?.run_until_stopped().await
+    })
+    .await
 }

@@ -60,3 +60,18 @@ pub fn is_unavailable(error: &tokio_postgres::Error) -> bool {
         None => true,
     }
 }
+
+/// An error with its causes, one line (deadpool and tokio-postgres hide the useful part in `source()`).
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod migrations;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

@@ -93,16 +93,16 @@ pub async fn wait_until_current(
             Ok(client) => match ensure_current(&client).await {
                 Ok(()) => return Ok(()),
                 Err(behind @ SchemaError::Behind { .. }) => return Err(behind.into()),
-                Err(SchemaError::Database(error)) => error.to_string(),
+                Err(SchemaError::Database(error)) => crate::db::describe(&error),
             },
-            Err(error) => error.to_string(),
+            Err(error) => crate::db::describe(&error),
         };
         if !logged {
             tracing::warn!(error = %unreachable, "database not reachable yet; waiting");
             logged = true;
         }
         tokio::select! {
-            _ = shutdown.cancelled() => anyhow::bail!("stopped while waiting for the database"),
+            _ = shutdown.cancelled() => return Err(crate::shutdown::Stopped.into()),
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
         }
     }

@@ -38,3 +38,8 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Returned by a start-up step that was interrupted by shutdown: a clean stop, not a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by a shutdown signal before start-up finished")]
+pub struct Stopped;

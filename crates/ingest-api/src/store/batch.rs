@@ -145,13 +145,13 @@ impl Worker {
 
     async fn insert(&self, rows: &[Row]) -> Result<Vec<Result<StoreOutcome, StoreError>>, StoreError> {
         let client = self.pool.get().await.map_err(|error| {
-            tracing::warn!(error = %error, "no database connection for the batch");
+            tracing::warn!(error = %pathfinder_core::db::describe(&error), "no database connection for the batch");
             StoreError::Unavailable
         })?;
         let window = Duration::from_secs(u64::from(self.config.dedupe_window_hours) * 3600);
         insert::insert_batch(&client, rows, window).await.map_err(|error| {
             if pathfinder_core::db::is_unavailable(&error) {
-                tracing::warn!(error = %error, "database unavailable while writing a batch");
+                tracing::warn!(error = %pathfinder_core::db::describe(&error), "database unavailable while writing a batch");
                 StoreError::Unavailable
             } else {
                 tracing::error!(error = %error, "batch insert failed");
