@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::meta::Regex as MultiRegex;
 
 use crate::classification::{Classification, ExclusionHit};
 use crate::normalize::normalize;
@@ -11,6 +12,9 @@ use crate::rules::{Level, RulesError, RulesFile, Scope};
 
 /// Where a title splits into segments (one role each). Not at "&" or "and".
 const SEGMENT_BREAKS: &str = r"[,;/|()\[\]:]| - | -|- ";
+
+/// Every byte that can start or be part of a segment break (a quick test before splitting).
+const BREAK_BYTES: &[u8] = b",;/|()[]:-";
 
 /// Words saying "what follows holds now": only the text after the last one counts.
 const PRESENT_MARKERS: &str = r"\b(now|currently|actuellement|desormais|aktuell|jetzt|actualmente)\b";
@@ -20,17 +24,20 @@ const SIZE_LIMIT: usize = 64 << 20;
 
 pub struct Classifier {
     version: String,
-    /// One regex with a named group per canonical rewrite; `canonical_replace[i]` is group `c{i}`'s text.
-    canonical: Option<Regex>,
+    /// Every canonical rewrite as one multi-pattern regex; a match's pattern id indexes `canonical_replace`.
+    canonical: Option<MultiRegex>,
     canonical_replace: Vec<String>,
-    /// One regex with a named group per phrase exclusion; `phrase_ids[i]` indexes `exclusions`.
-    phrases: Option<Regex>,
+    /// Every phrase exclusion as one multi-pattern regex; a match's pattern id indexes `phrase_ids`, which
+    /// indexes `exclusions`.
+    phrases: Option<MultiRegex>,
     phrase_ids: Vec<usize>,
     /// Segment and person exclusions, tested at once per segment; `segment_ids[i]` indexes `exclusions`.
     segment_set: RegexSet,
     segment_ids: Vec<usize>,
     /// Every level rule, tested at once per segment.
     rule_set: RegexSet,
+    /// Every canonical rewrite and level rule: a title none of them matches cannot be senior (one scan).
+    interesting: RegexSet,
     rules: Vec<RuleMeta>,
     exclusions: Vec<ExclusionMeta>,
     breaks: Regex,
@@ -71,7 +78,7 @@ impl Classifier {
             compile(pattern).map_err(|message| RulesError::Pattern { id: id.clone(), message })?;
         }
 
-        let canonical = combined(file.canonical.iter().map(|c| c.pattern.as_str()), "c")?;
+        let canonical = multi(file.canonical.iter().map(|c| c.pattern.as_str()))?;
         let canonical_replace = file.canonical.iter().map(|c| c.replace.clone()).collect();
 
         let exclusions: Vec<ExclusionMeta> = file
@@ -81,12 +88,17 @@ impl Classifier {
             .collect();
         let phrase_ids: Vec<usize> =
             file.exclusions.iter().enumerate().filter(|(_, e)| e.scope == Scope::Phrase).map(|(i, _)| i).collect();
-        let phrases = combined(phrase_ids.iter().map(|&i| file.exclusions[i].pattern.as_str()), "p")?;
+        let phrases = multi(phrase_ids.iter().map(|&i| file.exclusions[i].pattern.as_str()))?;
         let segment_ids: Vec<usize> =
             file.exclusions.iter().enumerate().filter(|(_, e)| e.scope != Scope::Phrase).map(|(i, _)| i).collect();
         let segment_set = set(segment_ids.iter().map(|&i| file.exclusions[i].pattern.as_str()))?;
 
         let rule_set = set(file.rules.iter().map(|r| r.pattern.as_str()))?;
+        let interesting = set(file
+            .canonical
+            .iter()
+            .map(|c| c.pattern.as_str())
+            .chain(file.rules.iter().map(|r| r.pattern.as_str())))?;
         let rules =
             file.rules.iter().map(|r| RuleMeta { id: r.id.clone(), level: r.level, why: r.why.clone() }).collect();
         let breaks =
@@ -103,6 +115,7 @@ impl Classifier {
             segment_set,
             segment_ids,
             rule_set,
+            interesting,
             rules,
             exclusions,
             breaks,
@@ -118,8 +131,16 @@ impl Classifier {
     /// Classifies one title.
     pub fn classify(&self, title: &str) -> Classification<'_> {
         let normalized = normalize(title);
-        let canonical = self.canonicalize(&normalized);
         let mut exclusions = Vec::new();
+        // No rewrite and no rule matches: rewriting cannot create a match, so the title is not senior.
+        if !self.interesting.is_match(&normalized) {
+            return self.not_senior(exclusions);
+        }
+        let canonical = self.canonicalize(&normalized);
+        // Later steps only remove text, so a title no level rule matches anywhere cannot be senior.
+        if !self.rule_set.is_match(&canonical) {
+            return self.not_senior(exclusions);
+        }
         let current = match self.present.find_iter(&canonical).last() {
             Some(marker) => &canonical[marker.end()..],
             None => &canonical[..],
@@ -128,13 +149,20 @@ impl Classifier {
 
         let mut best: Option<(Level, usize)> = None;
         let mut person_excluded = false;
-        for segment in self.breaks.split(&text) {
+        // Most titles hold no break character: one segment, no need to split.
+        let one_segment = !text.bytes().any(|b| BREAK_BYTES.contains(&b));
+        let (whole, split) = if one_segment { (Some(&*text), None) } else { (None, Some(self.breaks.split(&text))) };
+        for segment in whole.into_iter().chain(split.into_iter().flatten()) {
             let segment = segment.trim();
             if segment.is_empty() {
                 continue;
             }
             let rule_matches = self.rule_set.matches(segment);
-            let excluded_by = self.segment_set.matches(segment).iter().next().map(|i| self.segment_ids[i]);
+            let excluded_by = if self.segment_set.is_match(segment) {
+                self.segment_set.matches(segment).iter().next().map(|i| self.segment_ids[i])
+            } else {
+                None
+            };
             if let Some(index) = excluded_by {
                 let meta = &self.exclusions[index];
                 exclusions.push(hit(meta));
@@ -159,31 +187,45 @@ impl Classifier {
                 exclusions,
                 rules_version: &self.version,
             },
-            _ => {
-                Classification { seniority: None, rule: None, rule_why: None, exclusions, rules_version: &self.version }
-            }
+            _ => self.not_senior(exclusions),
         }
+    }
+
+    fn not_senior<'s>(&'s self, exclusions: Vec<ExclusionHit<'s>>) -> Classification<'s> {
+        Classification { seniority: None, rule: None, rule_why: None, exclusions, rules_version: &self.version }
     }
 
     fn canonicalize<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let Some(re) = &self.canonical else { return Cow::Borrowed(text) };
-        re.replace_all(text, |caps: &regex::Captures<'_>| {
-            (0..self.canonical_replace.len())
-                .find(|i| caps.name(&format!("c{i}")).is_some())
-                .map(|i| self.canonical_replace[i].clone())
-                .unwrap_or_else(|| caps[0].to_string())
-        })
+        replace_matches(re, text, |pattern, _, out| out.push_str(&self.canonical_replace[pattern]))
     }
 
-    fn blank_phrases<'t>(&'t self, text: &str, hits: &mut Vec<ExclusionHit<'t>>) -> String {
-        let Some(re) = &self.phrases else { return text.to_string() };
-        re.replace_all(text, |caps: &regex::Captures<'_>| {
-            if let Some(i) = (0..self.phrase_ids.len()).find(|i| caps.name(&format!("p{i}")).is_some()) {
-                hits.push(hit(&self.exclusions[self.phrase_ids[i]]));
-            }
-            " ".repeat(caps[0].len())
+    fn blank_phrases<'t, 's>(&'s self, text: &'t str, hits: &mut Vec<ExclusionHit<'s>>) -> Cow<'t, str> {
+        let Some(re) = &self.phrases else { return Cow::Borrowed(text) };
+        replace_matches(re, text, |pattern, matched, out| {
+            hits.push(hit(&self.exclusions[self.phrase_ids[pattern]]));
+            out.extend(std::iter::repeat_n(' ', matched.len()));
         })
-        .into_owned()
+    }
+}
+
+/// Replaces every match of the multi-pattern `re` by what `with(pattern index, matched text, output)` appends;
+/// borrows when nothing matched.
+fn replace_matches<'t>(re: &MultiRegex, text: &'t str, mut with: impl FnMut(usize, &str, &mut String)) -> Cow<'t, str> {
+    let mut out: Option<String> = None;
+    let mut last = 0;
+    for found in re.find_iter(text) {
+        let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+        buffer.push_str(&text[last..found.start()]);
+        with(found.pattern().as_usize(), &text[found.range()], buffer);
+        last = found.end();
+    }
+    match out {
+        Some(mut buffer) => {
+            buffer.push_str(&text[last..]);
+            Cow::Owned(buffer)
+        }
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -196,12 +238,18 @@ fn compile(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern).unicode(false).size_limit(SIZE_LIMIT).build().map_err(|e| e.to_string())
 }
 
-fn combined<'a>(patterns: impl Iterator<Item = &'a str>, prefix: &str) -> Result<Option<Regex>, RulesError> {
-    let parts: Vec<String> = patterns.enumerate().map(|(i, p)| format!("(?P<{prefix}{i}>{p})")).collect();
-    if parts.is_empty() {
+/// Several patterns as one leftmost-first regex whose matches say which pattern matched (no capture groups needed).
+fn multi<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Option<MultiRegex>, RulesError> {
+    let patterns: Vec<&str> = patterns.collect();
+    if patterns.is_empty() {
         return Ok(None);
     }
-    compile(&parts.join("|")).map(Some).map_err(|message| RulesError::Pattern { id: format!("{prefix}*"), message })
+    MultiRegex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().unicode(false))
+        .configure(MultiRegex::config().nfa_size_limit(Some(SIZE_LIMIT)))
+        .build_many(&patterns)
+        .map(Some)
+        .map_err(|e| RulesError::Pattern { id: "combined".into(), message: e.to_string() })
 }
 
 fn set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<RegexSet, RulesError> {

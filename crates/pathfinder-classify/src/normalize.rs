@@ -12,12 +12,17 @@ static DOTTED: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?-u:\b)[
 
 /// Lower case, accents removed, compatibility forms folded, dashes and spaces unified, dotted abbreviations joined.
 pub fn normalize(title: &str) -> String {
-    let mut text = String::with_capacity(title.len() + 8);
+    let mut text;
     if title.is_ascii() {
-        for byte in title.bytes() {
-            push_ascii(&mut text, byte.to_ascii_lowercase() as char);
+        text = title.trim().to_ascii_lowercase();
+        if has_odd_spacing(&text) {
+            let spaced = std::mem::take(&mut text);
+            for c in spaced.chars() {
+                push_ascii(&mut text, c);
+            }
         }
     } else {
+        text = String::with_capacity(title.len() + 8);
         for c in title.nfkd().filter(|c| !is_combining_mark(*c)) {
             match c {
                 'ß' => text.push_str("ss"),
@@ -34,10 +39,27 @@ pub fn normalize(title: &str) -> String {
     }
     let trimmed_end = text.trim_end().len();
     text.truncate(trimmed_end);
+    if !text.contains('.') {
+        return text;
+    }
     match DOTTED.as_ref().map(|re| re.replace_all(&text, |caps: &regex::Captures<'_>| strip_dots(&caps[0]))) {
         Some(Cow::Owned(joined)) => joined,
         _ => text,
     }
+}
+
+/// Tabs, newlines or doubled spaces, which `push_ascii` folds.
+fn has_odd_spacing(text: &str) -> bool {
+    let mut previous_space = false;
+    for byte in text.bytes() {
+        match byte {
+            b' ' if previous_space => return true,
+            b' ' => previous_space = true,
+            b if b.is_ascii_whitespace() => return true,
+            _ => previous_space = false,
+        }
+    }
+    false
 }
 
 /// Appends one character, folding runs of white space into one space and dropping leading space.

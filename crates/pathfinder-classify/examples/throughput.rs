@@ -1,0 +1,62 @@
+//! Titles classified per second on one core (part of `make bench`).
+//!
+//! Usage: cargo run --release -p pathfinder-classify --example throughput -- [--rules F] [--titles CSV] [--seconds N]
+//! The titles are the first column of the CSV (default: the labelled file, else tests/classification/hard-titles.csv),
+//! classified round-robin on one thread for N seconds (default 5).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use pathfinder_classify::Classifier;
+
+fn main() -> Result<(), String> {
+    let mut rules = "config/classification.toml".to_string();
+    let mut titles_path = None;
+    let mut seconds = 5u64;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rules" => rules = args.next().ok_or("--rules needs a path")?,
+            "--titles" => titles_path = Some(args.next().ok_or("--titles needs a path")?),
+            "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).ok_or("--seconds needs a number")?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let path = titles_path.unwrap_or_else(|| {
+        let labelled = "../shared/data/job-titles-labelled.csv";
+        if std::path::Path::new(labelled).is_file() {
+            labelled.into()
+        } else {
+            "tests/classification/hard-titles.csv".into()
+        }
+    });
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| format!("{path}: {e}"))?;
+    let titles: Vec<String> = reader.records().filter_map(Result::ok).map(|r| r[0].to_string()).collect();
+    let classifier = Classifier::load(std::path::Path::new(&rules)).map_err(|e| e.to_string())?;
+
+    // Warm up, then measure whole passes over the titles.
+    for title in &titles {
+        black_box(classifier.classify(title));
+    }
+    let deadline = Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut classified = 0u64;
+    let mut senior = 0u64;
+    while started.elapsed() < deadline {
+        for title in &titles {
+            if black_box(classifier.classify(black_box(title))).seniority.is_some() {
+                senior += 1;
+            }
+        }
+        classified += titles.len() as u64;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "titles classified/s (1 core): {:.0}  ({} titles from {path}, {:.1} s, {:.1}% senior)",
+        classified as f64 / elapsed,
+        titles.len(),
+        elapsed,
+        100.0 * senior as f64 / classified as f64
+    );
+    Ok(())
+}
