@@ -2,7 +2,7 @@
 # scripts/bench.sh: benchmarks (what `make bench` runs). Results go to bench-results/.
 #
 #   scripts/bench.sh             every section
-#   scripts/bench.sh ingest      only the named sections (for now: ingest)
+#   scripts/bench.sh ingest      only the named sections (ingest, classify, drain, latency)
 #
 # Section "ingest" (bench_ingest): webhook ingest throughput against a plain-PostgreSQL baseline.
 #   - a fresh database pathfinder_bench (dropped and recreated each run) on the server of scripts/db.sh,
@@ -12,6 +12,14 @@
 #   - pgbench on the same server with scripts/bench/pgbench-insert.sql: the same row inserted one per transaction;
 #   - summary in bench-results/ingest.txt (raw outputs beside it): accepted/s, p50/p99, pgbench tps, their ratio
 #     (target >= 1.0), the p99 target (<= 25 ms), and a check that every 2xx answer left a row in events_raw.
+#
+# Section "classify" (bench_classify): titles classified per second on one core (taskset -c 0), over the labelled
+#   titles (../shared/data), else tests/classification/hard-titles.csv; target >= 2,000,000.
+# Section "drain" (bench_drain): a backlog of BENCH_BACKLOG (200,000) events stored in events_raw, then one
+#   classifier process (default settings) started; events/s until none is pending; target >= 20,000.
+# Section "latency" (bench_latency): ingest-api and classifier running, webhook-load sending BENCH_RATE (500)
+#   senior webhooks/s for BENCH_SECONDS; webhook-to-detection latency = detections.detected_at (clock time of the
+#   insert) - events_raw.received_at, both from PostgreSQL's clock; targets p50 <= 10 ms, p99 <= 50 ms.
 #
 # Knobs: BENCH_SECONDS (20), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_SKIP_BUILD=1 (use the binaries in
 # target/release as they are). wrk and pgbench are installed with apt-get when missing and we are root.
@@ -24,7 +32,7 @@ TAG=bench
 say() { pf_say "$TAG" "$@"; }
 die() { pf_die "$TAG" "$@"; }
 
-ALL_SECTIONS=(ingest)
+ALL_SECTIONS=(ingest classify drain latency)
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
@@ -73,20 +81,43 @@ prepare() {
     need_tool PSQL psql postgresql-client
     BENCH_URL=$(pf_url_with_db "$PF_ADMIN_DATABASE_URL" "$BENCH_DB")
 
+    if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+        say "cargo build --release (services, CLI, load tool, classifier throughput example)"
+        cargo build --release -p ingest-api -p classifier -p pathfinder-cli -p pathfinder-bench
+        cargo build --release -p pathfinder-classify --example throughput
+    fi
+    [[ -x target/release/pathfinder ]] || die "target/release/pathfinder is missing (crate pathfinder-cli)"
+    fresh_bench_db
+}
+
+# Drops, recreates and migrates the bench database.
+fresh_bench_db() {
     say "recreating database $BENCH_DB"
     psql_at "$PF_ADMIN_DATABASE_URL" -v db="$BENCH_DB" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS :"db" WITH (FORCE);
 CREATE DATABASE :"db";
 SQL
-
-    if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
-        say "cargo build --release -p ingest-api -p pathfinder-cli"
-        cargo build --release -p ingest-api -p pathfinder-cli
-    fi
-    [[ -x target/release/pathfinder ]] || die "target/release/pathfinder is missing (crate pathfinder-cli)"
     say "pathfinder migrate ($BENCH_DB)"
-    DATABASE_URL=$BENCH_URL target/release/pathfinder migrate
+    DATABASE_URL=$BENCH_URL target/release/pathfinder migrate >/dev/null
+}
+
+# Starts target/release/classifier on the bench database (default settings); sets CLASSIFIER_PID.
+start_classifier() {
+    [[ -x target/release/classifier ]] || die "target/release/classifier is missing (crate classifier)"
+    env -u PATHFINDER_CONFIG DATABASE_URL="$BENCH_URL" RULES_PATH="$PF_REPO/config/classification.toml" LOG_LEVEL=warn \
+        target/release/classifier </dev/null >>"$RESULTS/classifier.log" 2>&1 &
+    CLASSIFIER_PID=$!
+    BG_PIDS+=("$CLASSIFIER_PID")
+}
+
+stop_classifier() {
+    kill -TERM "$CLASSIFIER_PID" 2>/dev/null || true
+    wait "$CLASSIFIER_PID" 2>/dev/null || true
+}
+
+pending_events() {
+    psql_at "$BENCH_URL" -c "SELECT count(*) FROM events_raw WHERE status = 'pending'"
 }
 
 # Flush dirty pages so one phase does not pay for the previous one's writes (needs superuser; skipped if not).
@@ -206,6 +237,96 @@ bench_ingest() {
     cat "$RESULTS/ingest.txt"
     say "written to bench-results/ingest.txt (raw output: bench-results/ingest-wrk.txt, ingest-pgbench.txt, ingest-api.log)"
     return "$status"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section: classify.
+
+bench_classify() {
+    local line pinned=()
+    command -v taskset >/dev/null 2>&1 && pinned=(taskset -c 0)
+    say "classifier engine on one core: ${pinned[*]:-(taskset not found: not pinned)} throughput example, 5 s"
+    line=$("${pinned[@]}" target/release/examples/throughput --rules config/classification.toml --seconds 5)
+    local rate verdict
+    rate=$(sed -E 's/^titles classified\/s \(1 core\): ([0-9]+).*/\1/' <<<"$line")
+    verdict=$(awk -v r="$rate" 'BEGIN { print (r >= 2000000) ? "met" : "NOT met" }')
+    {
+        echo "== classification engine (1 core) =="
+        echo "$line"
+        echo "target >= 2,000,000/s  : $verdict"
+    } | tee "$RESULTS/classify.txt"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section: drain.
+
+bench_drain() {
+    local backlog="${BENCH_BACKLOG:-200000}" started ended elapsed rate verdict processed detections
+    fresh_bench_db
+    say "storing a backlog of $backlog events (100,000 members, 10 titles, as ingest-api stores them)"
+    psql_at "$BENCH_URL" -v n="$backlog" >/dev/null <<'SQL'
+INSERT INTO events_raw (source, dedupe_key, user_id, username, profile_field, value)
+SELECT 'community', 'backlog:' || g, 'member-' || (g % 100000), 'member', 'Job Title',
+       (ARRAY['Software Engineer', 'VP of Sales', 'Chief Executive Officer', 'Product Manager', 'SVP Marketing',
+              'Director of Finance', 'Co-Founder & CTO', 'Account Executive', 'Former CEO, now Consultant',
+              'Head of People'])[1 + g % 10]
+FROM generate_series(1, :n) g;
+SQL
+    checkpoint
+    say "starting one classifier process; waiting for the backlog to drain"
+    started=$(date +%s.%N)
+    start_classifier
+    while (($(pending_events) > 0)); do
+        kill -0 "$CLASSIFIER_PID" 2>/dev/null || die "classifier exited (see $RESULTS/classifier.log)"
+        sleep 0.1
+    done
+    ended=$(date +%s.%N)
+    stop_classifier
+    elapsed=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f", b - a }')
+    rate=$(awk -v n="$backlog" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
+    verdict=$(awk -v r="$rate" 'BEGIN { print (r >= 20000) ? "met" : "NOT met" }')
+    processed=$(psql_at "$BENCH_URL" -c "SELECT count(*) FROM events_raw WHERE status = 'processed'")
+    detections=$(psql_at "$BENCH_URL" -c "SELECT count(*) FROM detections")
+    {
+        echo "== classifier drain ($backlog stored events, one process, default settings) =="
+        echo "drained in            : $elapsed s (start-up included)"
+        echo "events/s              : $rate  (target >= 20,000: $verdict)"
+        echo "processed / detections: $processed / $detections (expected $backlog / 40000 for the default backlog)"
+    } | tee "$RESULTS/drain.txt"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section: latency.
+
+bench_latency() {
+    local rate="${BENCH_RATE:-500}" load_out="$RESULTS/latency-load.txt" stats p50 p99 max count verdict
+    fresh_bench_db
+    start_ingest_api
+    start_classifier
+    sleep 1
+    say "webhook-load: $rate senior webhooks/s for ${SECONDS_PER_RUN}s"
+    target/release/webhook-load --url "http://$INGEST_ADDR/webhooks/community" --rate "$rate" \
+        --seconds "$SECONDS_PER_RUN" | tee "$load_out"
+    local deadline=$((SECONDS + 30))
+    while (($(pending_events) > 0)) && ((SECONDS < deadline)); do sleep 0.1; done
+    stop_classifier
+    stop_ingest_api
+    stats=$(psql_at "$BENCH_URL" -F ' ' -c "
+        SELECT count(*),
+               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 2),
+               round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 2),
+               round(max(ms)::numeric, 2)
+        FROM (SELECT extract(epoch FROM d.detected_at - e.received_at) * 1000 AS ms
+              FROM detections d JOIN events_raw e ON e.id = d.event_id) s")
+    read -r count p50 p99 max <<<"$stats"
+    verdict=$(awk -v a="$p50" -v b="$p99" 'BEGIN { print (a <= 10 && b <= 50) ? "met" : "NOT met" }')
+    {
+        echo "== webhook-to-detection latency ($rate webhooks/s, ${SECONDS_PER_RUN}s, ingest-api + classifier) =="
+        cat "$load_out"
+        echo "detections            : $count"
+        echo "latency               : p50 $p50 ms, p99 $p99 ms, max $max ms (received_at -> detected_at)"
+        echo "targets p50 <= 10 ms, p99 <= 50 ms: $verdict"
+    } | tee "$RESULTS/latency.txt"
 }
 
 # ---------------------------------------------------------------------------------------------------------------

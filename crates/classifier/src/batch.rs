@@ -49,8 +49,9 @@ ON CONFLICT (user_id) DO UPDATE SET
     senior_since = EXCLUDED.senior_since, updated_at = now()";
 
 const INSERT_DETECTIONS: &str = "
-INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule, rules_version)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule, rules_version,
+                        detected_at)
+SELECT *, clock_timestamp() FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                      $8::text[], $9::text[])
 ON CONFLICT (event_id) DO NOTHING";
 
