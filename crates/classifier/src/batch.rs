@@ -23,7 +23,8 @@ pub struct Applied {
     pub seniors_removed: usize,
 }
 
-const LOCK_MEMBERS: &str = "
+/// One transaction-scoped advisory lock per member, taken in a fixed order (shared with `reclassify`).
+pub(crate) const LOCK_MEMBERS: &str = "
 SELECT pg_advisory_xact_lock(hashtextextended(u, 7370))
 FROM (SELECT DISTINCT unnest($1::text[]) AS u ORDER BY 1) members";
 

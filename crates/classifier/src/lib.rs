@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod listen;
 pub mod queue;
+pub mod reclassify;
 pub mod rules;
 pub mod startup;
 pub mod transition;

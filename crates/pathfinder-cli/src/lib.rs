@@ -20,6 +20,8 @@ enum Command {
     Migrate,
     /// Classify job titles with the rules at RULES_PATH; prints one JSON object per title.
     Classify(commands::classify::ClassifyArgs),
+    /// Re-run the current rules over the stored seniors and report what changes (write it with --apply).
+    Reclassify(commands::reclassify::ReclassifyArgs),
 }
 
 impl Command {
@@ -50,6 +52,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Migrate => commands::migrate::run(&settings).await,
             Command::Classify(args) => commands::classify::run(&settings, &args),
+            Command::Reclassify(args) => commands::reclassify::run(&settings, &args).await,
         }
     });
     match outcome {
