@@ -51,9 +51,9 @@ ON CONFLICT (user_id) DO UPDATE SET
 
 const INSERT_DETECTIONS: &str = "
 INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule, rules_version,
-                        detected_at)
-SELECT *, clock_timestamp() FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::text[], $9::text[])
+                        detected_at, enrichment_status)
+SELECT *, clock_timestamp(), $10 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                             $7::text[], $8::text[], $9::text[])
 ON CONFLICT (event_id) DO NOTHING";
 
 const MARK_PROCESSED: &str = "
@@ -67,6 +67,7 @@ pub async fn apply_members(
     worker: &str,
     members: &BTreeSet<String>,
     rules: &Classifier,
+    enrich: bool,
 ) -> Result<Applied, tokio_postgres::Error> {
     let members: Vec<&str> = members.iter().map(String::as_str).collect();
     tx.execute(LOCK_MEMBERS, &[&members]).await?;
@@ -125,7 +126,7 @@ pub async fn apply_members(
         write_states(tx, &kept).await?;
     }
     if !detections.is_empty() {
-        write_detections(tx, &detections).await?;
+        write_detections(tx, &detections, if enrich { "pending" } else { "none" }).await?;
     }
     tx.execute(MARK_PROCESSED, &[&processed, &worker]).await?;
     metrics::counter!("pathfinder_classifier_events_processed_total").increment(processed.len() as u64);
@@ -154,6 +155,7 @@ async fn write_states(tx: &Transaction<'_>, kept: &[(&String, &SeniorState)]) ->
 async fn write_detections(
     tx: &Transaction<'_>,
     detections: &[(String, Detection)],
+    enrichment_status: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let events: Vec<i64> = detections.iter().map(|(_, d)| d.event_id).collect();
     let users: Vec<&str> = detections.iter().map(|(u, _)| u.as_str()).collect();
@@ -166,7 +168,7 @@ async fn write_detections(
     let versions: Vec<&str> = detections.iter().map(|(_, d)| d.rules_version.as_str()).collect();
     tx.execute(
         INSERT_DETECTIONS,
-        &[&events, &users, &usernames, &titles, &levels, &previous, &kinds, &rules, &versions],
+        &[&events, &users, &usernames, &titles, &levels, &previous, &kinds, &rules, &versions, &enrichment_status],
     )
     .await?;
     Ok(())

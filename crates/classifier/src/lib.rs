@@ -5,6 +5,7 @@
 //! wake on `NOTIFY pathfinder_events` with a polling fallback ([`listen`]). Rules reload on SIGHUP ([`rules`]).
 
 pub mod batch;
+pub mod enrich;
 pub mod listen;
 pub mod queue;
 pub mod reclassify;

@@ -6,6 +6,7 @@ use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::enrich::Enricher;
 use crate::listen;
 use crate::rules::SharedRules;
 use crate::worker::Worker;
@@ -35,13 +36,21 @@ impl Application {
                     pool: pool.clone(),
                     rules: rules.clone(),
                     settings: settings.classifier.clone(),
+                    enrich: settings.enrichment.enabled(),
                     wake: wake.clone(),
                     shutdown: shutdown.clone(),
                 };
                 tokio::spawn(worker.run())
             })
-            .collect();
-        tracing::info!(workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
+            .collect::<Vec<_>>();
+        let mut workers = workers;
+        if settings.enrichment.enabled() {
+            let poll = std::time::Duration::from_millis(settings.classifier.poll_interval_ms);
+            let enricher =
+                Enricher::new(pool.clone(), settings.enrichment.clone(), wake.clone(), poll, shutdown.clone())?;
+            workers.push(tokio::spawn(enricher.run()));
+        }
+        tracing::info!(enrichment = settings.enrichment.enabled(), workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
         Ok(Self { workers, rules })
     }
 

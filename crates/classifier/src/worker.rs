@@ -20,6 +20,8 @@ pub struct Worker {
     pub pool: DbPool,
     pub rules: SharedRules,
     pub settings: ClassifierSettings,
+    /// Whether new detections are queued for member enrichment.
+    pub enrich: bool,
     pub wake: Arc<Notify>,
     pub shutdown: CancellationToken,
 }
@@ -66,7 +68,8 @@ impl Worker {
         let members: BTreeSet<String> = by_member.keys().cloned().collect();
         let rules = self.rules.current();
         let started = Instant::now();
-        let outcome = apply_in_transaction(&mut client, &self.id, &members, &rules).instrument(span.clone()).await;
+        let outcome =
+            apply_in_transaction(&mut client, &self.id, &members, &rules, self.enrich).instrument(span.clone()).await;
         metrics::histogram!("pathfinder_classifier_batch_duration_seconds").record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(applied) => {
@@ -91,7 +94,7 @@ impl Worker {
     ) -> anyhow::Result<()> {
         for (member, ids) in by_member {
             let single = BTreeSet::from([member.clone()]);
-            match apply_in_transaction(client, &self.id, &single, rules).await {
+            match apply_in_transaction(client, &self.id, &single, rules, self.enrich).await {
                 Ok(_) => {}
                 Err(error) if is_unavailable(&error) => return Err(error.into()),
                 Err(error) => {
@@ -116,9 +119,10 @@ async fn apply_in_transaction(
     worker: &str,
     members: &BTreeSet<String>,
     rules: &Classifier,
+    enrich: bool,
 ) -> Result<Applied, tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    let applied = batch::apply_members(&tx, worker, members, rules).await?;
+    let applied = batch::apply_members(&tx, worker, members, rules, enrich).await?;
     tx.commit().await?;
     Ok(applied)
 }

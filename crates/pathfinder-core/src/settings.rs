@@ -10,7 +10,8 @@ mod model;
 mod validate;
 
 pub use model::{
-    ClassifierSettings, DatabaseSettings, DiscourseSettings, IngestSettings, LogFormat, Settings, redact_url,
+    ClassifierSettings, DatabaseSettings, DiscourseSettings, EnrichmentSettings, IngestSettings, LogFormat, Settings,
+    redact_url,
 };
 
 use figment::Figment;

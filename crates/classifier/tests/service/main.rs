@@ -1,6 +1,7 @@
 //! classifier integration tests against a real PostgreSQL database of their own.
 
 mod crash;
+mod enrichment;
 mod helpers;
 mod ordering;
 mod poison;

@@ -32,6 +32,48 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub discourse: DiscourseSettings,
     pub classifier: ClassifierSettings,
+    pub enrichment: EnrichmentSettings,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct EnrichmentSettings {
+    /// Member lookup URL with `{username}` and `{userId}` placeholders; empty means enrichment is off.
+    pub lookup_url: String,
+    /// Sent as `Api-Key` (Discourse admin API); empty means not sent.
+    pub api_key: String,
+    /// Sent as `Api-Username` (Discourse admin API); empty means not sent.
+    pub api_username: String,
+    /// JSON Pointer (RFC 6901) to the email in the lookup's answer; empty means not read.
+    pub email_pointer: String,
+    /// JSON Pointer to the company; empty means not read.
+    pub company_pointer: String,
+    /// Profile URL template with `{username}` and `{userId}`; empty means none.
+    pub profile_url_template: String,
+    /// Milliseconds one lookup may take.
+    pub timeout_ms: u64,
+    /// Lookups tried (each with quick in-call retries) before a detection is left unenriched.
+    pub max_attempts: i32,
+}
+
+impl EnrichmentSettings {
+    pub fn enabled(&self) -> bool {
+        !self.lookup_url.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for EnrichmentSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnrichmentSettings")
+            .field("lookup_url", &self.lookup_url)
+            .field("api_key", &if self.api_key.is_empty() { "" } else { "[redacted]" })
+            .field("api_username", &self.api_username)
+            .field("email_pointer", &self.email_pointer)
+            .field("company_pointer", &self.company_pointer)
+            .field("profile_url_template", &self.profile_url_template)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +167,7 @@ impl fmt::Debug for Settings {
             .field("ingest", &self.ingest)
             .field("discourse", &self.discourse)
             .field("classifier", &self.classifier)
+            .field("enrichment", &self.enrichment)
             .finish()
     }
 }

@@ -49,6 +49,17 @@ impl Settings {
         positive("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", self.classifier.poll_interval_ms)?;
         positive("PATHFINDER_CLASSIFIER__MAX_ATTEMPTS", self.classifier.max_attempts.max(0) as u64)?;
         positive("PATHFINDER_CLASSIFIER__WORKERS", self.classifier.workers as u64)?;
+        if self.enrichment.enabled() {
+            let url = &self.enrichment.lookup_url;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SettingsError::new(
+                    "PATHFINDER_ENRICHMENT__LOOKUP_URL",
+                    "must be an http:// or https:// URL",
+                ));
+            }
+            positive("PATHFINDER_ENRICHMENT__TIMEOUT_MS", self.enrichment.timeout_ms)?;
+            positive("PATHFINDER_ENRICHMENT__MAX_ATTEMPTS", self.enrichment.max_attempts.max(0) as u64)?;
+        }
         if self.discourse.job_title_field_id.trim().is_empty() {
             return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
         }

@@ -1,0 +1,113 @@
+//! Optional member enrichment: after a detection is committed, look the member up (email, company, profile URL).
+//!
+//! Detections written while `enrichment.lookup_url` is set start as `enrichment_status = 'pending'`. This task
+//! claims them (SKIP LOCKED, with a lease), calls the lookup URL with a timeout and quick retries on timeouts, 5xx
+//! and 429, and writes what it found to the detection and the member's state. A lookup that keeps failing is tried
+//! again later with a growing pause, then left empty (`failed`); a 4xx other than 429 (no such member) fails at
+//! once. The detection itself never waits for any of this.
+
+mod lookup;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pathfinder_core::db::DbPool;
+use pathfinder_core::settings::EnrichmentSettings;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub use lookup::{LookupError, Profile, fill_template};
+
+/// Detections looked up at once.
+const BATCH: i64 = 20;
+/// Seconds a claimed detection is kept from other enrichers.
+const LEASE_SECS: i64 = 60;
+
+const CLAIM: &str = "
+UPDATE detections d
+SET enrichment_attempts = d.enrichment_attempts + 1, enrichment_next_at = now() + $1::bigint * interval '1 second'
+FROM (SELECT id FROM detections
+      WHERE enrichment_status = 'pending' AND enrichment_next_at <= now()
+      ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+WHERE d.id = c.id
+RETURNING d.id, d.user_id, d.username, d.enrichment_attempts";
+
+const DONE: &str = "
+UPDATE detections SET email = $2, company = $3, profile_url = $4, enrichment_status = 'done', enrichment_error = NULL
+WHERE id = $1";
+
+const STATE: &str = "UPDATE user_state SET email = $2, company = $3, profile_url = $4 WHERE user_id = $1";
+
+const FAILED: &str = "
+UPDATE detections
+SET enrichment_error = $2,
+    enrichment_status = CASE WHEN $3 OR enrichment_attempts >= $4 THEN 'failed' ELSE 'pending' END,
+    enrichment_next_at = now() + least(300, 2 ^ enrichment_attempts)::bigint * interval '1 second'
+WHERE id = $1";
+
+pub struct Enricher {
+    pool: DbPool,
+    settings: EnrichmentSettings,
+    http: reqwest::Client,
+    wake: Arc<Notify>,
+    poll: Duration,
+    shutdown: CancellationToken,
+}
+
+impl Enricher {
+    pub fn new(
+        pool: DbPool,
+        settings: EnrichmentSettings,
+        wake: Arc<Notify>,
+        poll: Duration,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .user_agent(concat!("CaptPathfinder/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { pool, settings, http, wake, poll, shutdown })
+    }
+
+    pub async fn run(self) {
+        while !self.shutdown.is_cancelled() {
+            match self.run_once().await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(error) => tracing::warn!(error = %format!("{error:#}"), "enrichment batch failed; retrying later"),
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+    }
+
+    /// Claims due detections and looks their members up. Returns how many were claimed.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let client = self.pool.get().await?;
+        let claimed = client.query(CLAIM, &[&LEASE_SECS, &BATCH]).await?;
+        for row in &claimed {
+            let (id, user_id, username, attempts): (i64, String, Option<String>, i32) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let span = tracing::info_span!("enrich", detection_id = id, user_id = %user_id, attempt = attempts);
+            let _entered = span.enter();
+            match lookup::lookup(&self.http, &self.settings, &user_id, username.as_deref()).await {
+                Ok(profile) => {
+                    client.execute(DONE, &[&id, &profile.email, &profile.company, &profile.profile_url]).await?;
+                    client.execute(STATE, &[&user_id, &profile.email, &profile.company, &profile.profile_url]).await?;
+                    metrics::counter!("pathfinder_classifier_enrichments_total", "outcome" => "done").increment(1);
+                    tracing::debug!("member enriched");
+                }
+                Err(error) => {
+                    let permanent = !error.is_transient();
+                    client.execute(FAILED, &[&id, &error.to_string(), &permanent, &self.settings.max_attempts]).await?;
+                    metrics::counter!("pathfinder_classifier_enrichments_total", "outcome" => "failed").increment(1);
+                    tracing::warn!(error = %error, "member lookup failed");
+                }
+            }
+        }
+        Ok(claimed.len())
+    }
+}
