@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use pathfinder_core::testing::TestDatabase;
 
-use crate::helpers::{insert_events, start, wait_until_drained};
+use crate::helpers::{Running, insert_events, start, wait_until_drained, wait_until_none};
 
 struct Fake {
     flaky_calls: AtomicUsize,
@@ -62,19 +62,18 @@ fn enrichment_settings(base: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn wait_for_enrichment(client: &tokio_postgres::Client, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let pending: i64 = client
-            .query_one("SELECT count(*) FROM detections WHERE enrichment_status = 'pending'", &[])
-            .await
-            .expect("count")
-            .get(0);
-        if pending == 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{pending} detections still pending enrichment");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_none(client, "SELECT count(*) FROM detections WHERE enrichment_status = 'pending'", within).await;
+}
+
+/// A fresh database, the fake lookup server and a classifier configured to use it.
+async fn setup() -> (TestDatabase, tokio_postgres::Client, Running) {
+    let base = start_fake();
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    let extra = enrichment_settings(&base);
+    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let classifier = start(&db, &extra).await;
+    (db, client, classifier)
 }
 
 type Row = (String, String, Option<String>, Option<String>, Option<String>);
@@ -92,12 +91,7 @@ async fn detection(client: &tokio_postgres::Client, user: &str) -> Row {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_are_enriched_also_after_transient_failures() {
-    let base = start_fake();
-    let db = TestDatabase::migrated().await;
-    let client = db.connect().await;
-    let extra = enrichment_settings(&base);
-    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let _classifier = start(&db, &extra).await;
+    let (_db, client, _classifier) = setup().await;
     insert_events(&client, &[("ada", Some("Chief Executive Officer")), ("flaky", Some("VP Sales"))]).await;
     wait_until_drained(&client, Duration::from_secs(20)).await;
     wait_for_enrichment(&client, Duration::from_secs(20)).await;
@@ -120,12 +114,7 @@ async fn members_are_enriched_also_after_transient_failures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_lookups_never_delay_or_lose_the_detection() {
-    let base = start_fake();
-    let db = TestDatabase::migrated().await;
-    let client = db.connect().await;
-    let extra = enrichment_settings(&base);
-    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let _classifier = start(&db, &extra).await;
+    let (_db, client, _classifier) = setup().await;
     let started = Instant::now();
     insert_events(&client, &[("slow", Some("CFO")), ("missing", Some("CTO"))]).await;
     wait_until_drained(&client, Duration::from_secs(20)).await;

@@ -93,17 +93,18 @@ pub async fn insert_events(client: &tokio_postgres::Client, events: &[(&str, Opt
 
 /// Waits until no event is pending (or the deadline passes).
 pub async fn wait_until_drained(client: &tokio_postgres::Client, within: Duration) {
+    wait_until_none(client, "SELECT count(*) FROM events_raw WHERE status = 'pending'", within).await;
+}
+
+/// Waits until the count `sql` returns is zero; fails the test after `within`.
+pub async fn wait_until_none(client: &tokio_postgres::Client, sql: &str, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
-        let pending: i64 = client
-            .query_one("SELECT count(*) FROM events_raw WHERE status = 'pending'", &[])
-            .await
-            .expect("count")
-            .get(0);
-        if pending == 0 {
+        let left: i64 = client.query_one(sql, &[]).await.expect("count").get(0);
+        if left == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "{pending} events still pending");
+        assert!(Instant::now() < deadline, "{left} rows still waiting: {sql}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
