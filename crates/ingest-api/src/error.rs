@@ -29,8 +29,6 @@ pub enum ApiError {
     InvalidField(String),
     #[error("database unavailable, retry later")]
     DatabaseUnavailable { retry_after_secs: u64 },
-    #[error("internal error")]
-    Internal,
 }
 
 impl ApiError {
@@ -47,7 +45,6 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::InvalidField(_) => "invalid-field",
             Self::DatabaseUnavailable { .. } => "database-unavailable",
-            Self::Internal => "internal-error",
         }
     }
 }
@@ -61,7 +58,6 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::DatabaseUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

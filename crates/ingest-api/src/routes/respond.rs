@@ -39,8 +39,10 @@ pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpRe
         }
         Ok(Err(StoreError::Unavailable)) => Err(unavailable),
         Ok(Err(StoreError::Failed(error))) => {
+            // The database refused the write: nothing is stored, and the contract's answer for that is 503 (the
+            // sender retries); the log has the cause.
             tracing::error!(error = %error, user_id = %user_id, "event could not be stored");
-            Err(ApiError::Internal)
+            Err(unavailable)
         }
         Err(_) => {
             tracing::warn!(user_id = %user_id, "write timed out; the sender will retry");

@@ -6,5 +6,6 @@ mod discourse;
 mod helpers;
 mod observability;
 mod outage;
+mod refused;
 mod signatures;
 mod validation;
