@@ -3,3 +3,4 @@
 pub mod classify;
 pub mod migrate;
 pub mod reclassify;
+pub mod schedule;

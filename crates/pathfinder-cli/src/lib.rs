@@ -22,12 +22,14 @@ enum Command {
     Classify(commands::classify::ClassifyArgs),
     /// Re-run the current rules over the stored seniors and report what changes (write it with --apply).
     Reclassify(commands::reclassify::ReclassifyArgs),
+    /// Print the next fire times of the scheduled jobs, in the configured time zone and in UTC.
+    Schedule(commands::schedule::ScheduleArgs),
 }
 
 impl Command {
     /// Commands that work without a database.
     fn is_offline(&self) -> bool {
-        matches!(self, Self::Classify(_))
+        matches!(self, Self::Classify(_) | Self::Schedule(_))
     }
 }
 
@@ -53,6 +55,7 @@ pub fn main() -> ExitCode {
             Command::Migrate => commands::migrate::run(&settings).await,
             Command::Classify(args) => commands::classify::run(&settings, &args),
             Command::Reclassify(args) => commands::reclassify::run(&settings, &args).await,
+            Command::Schedule(args) => commands::schedule::run(&settings, &args),
         }
     });
     match outcome {

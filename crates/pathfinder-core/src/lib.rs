@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod migrations;
+pub mod schedule;
 pub mod service;
 pub mod settings;
 pub mod shutdown;

@@ -141,6 +141,11 @@ impl Settings {
         self.webhook_secrets.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
     }
 
+    /// The configured time zone (validated at load, so the fallback is never used).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::America::New_York)
+    }
+
     /// The admin token, or `None` when the admin API is disabled.
     pub fn admin_token(&self) -> Option<&str> {
         Some(self.admin_token.as_str()).filter(|t| !t.is_empty())

@@ -55,6 +55,8 @@ fn bad_values_name_their_env_var() {
     assert_eq!(error.setting, "BIND_ADDR");
     let error = Settings::load_from(vars(&[URL, ("EVENT_RETENTION_DAYS", "many")])).expect_err("must fail");
     assert_eq!(error.setting, "EVENT_RETENTION_DAYS");
+    let error = Settings::load_from(vars(&[URL, ("TIMEZONE", "America/Nowhere")])).expect_err("must fail");
+    assert_eq!(error.setting, "TIMEZONE");
     let error = Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_WRITERS", "0")])).expect_err("must fail");
     assert_eq!(error.setting, "PATHFINDER_INGEST__BATCH_WRITERS");
 }

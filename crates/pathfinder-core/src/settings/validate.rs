@@ -22,8 +22,11 @@ impl Settings {
         if !self.health_addr.is_empty() {
             parse_addr("HEALTH_ADDR", &self.health_addr)?;
         }
-        if self.timezone.trim().is_empty() {
-            return Err(SettingsError::new("TIMEZONE", "must name an IANA time zone such as America/New_York"));
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(SettingsError::new(
+                "TIMEZONE",
+                format!("{:?} is not an IANA time zone such as America/New_York", self.timezone),
+            ));
         }
         positive("EVENT_RETENTION_DAYS", self.event_retention_days as u64)?;
         positive("PATHFINDER_DATABASE__POOL_SIZE", self.database.pool_size as u64)?;
