@@ -24,6 +24,11 @@ enum Command {
     Reclassify(commands::reclassify::ReclassifyArgs),
     /// Print the next fire times of the scheduled jobs, in the configured time zone and in UTC.
     Schedule(commands::schedule::ScheduleArgs),
+    /// Scheduled jobs by hand.
+    Jobs {
+        #[command(subcommand)]
+        command: commands::jobs::JobsCommand,
+    },
 }
 
 impl Command {
@@ -56,6 +61,7 @@ pub fn main() -> ExitCode {
             Command::Classify(args) => commands::classify::run(&settings, &args),
             Command::Reclassify(args) => commands::reclassify::run(&settings, &args).await,
             Command::Schedule(args) => commands::schedule::run(&settings, &args),
+            Command::Jobs { command } => commands::jobs::run(&settings, command).await,
         }
     });
     match outcome {

@@ -5,6 +5,7 @@
 //! [`telemetry`] (logs and metrics) and cooperative [`shutdown`].
 
 pub mod db;
+pub mod jobs;
 pub mod migrations;
 pub mod schedule;
 pub mod service;

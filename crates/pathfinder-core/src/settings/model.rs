@@ -33,6 +33,20 @@ pub struct Settings {
     pub discourse: DiscourseSettings,
     pub classifier: ClassifierSettings,
     pub enrichment: EnrichmentSettings,
+    pub digest: DigestSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestSettings {
+    /// Comma-separated channels digests are built for: `email`, `teams`.
+    pub channels: String,
+}
+
+impl DigestSettings {
+    /// The channel names, trimmed, empty entries dropped.
+    pub fn channel_names(&self) -> Vec<String> {
+        self.channels.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -173,6 +187,7 @@ impl fmt::Debug for Settings {
             .field("discourse", &self.discourse)
             .field("classifier", &self.classifier)
             .field("enrichment", &self.enrichment)
+            .field("digest", &self.digest)
             .finish()
     }
 }

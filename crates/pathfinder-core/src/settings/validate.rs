@@ -52,6 +52,14 @@ impl Settings {
         positive("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", self.classifier.poll_interval_ms)?;
         positive("PATHFINDER_CLASSIFIER__MAX_ATTEMPTS", self.classifier.max_attempts.max(0) as u64)?;
         positive("PATHFINDER_CLASSIFIER__WORKERS", self.classifier.workers as u64)?;
+        for channel in self.digest.channel_names() {
+            if channel != "email" && channel != "teams" {
+                return Err(SettingsError::new(
+                    "PATHFINDER_DIGEST__CHANNELS",
+                    format!("unknown channel {channel:?}: use email, teams or both"),
+                ));
+            }
+        }
         if self.enrichment.enabled() {
             let url = &self.enrichment.lookup_url;
             if !(url.starts_with("http://") || url.starts_with("https://")) {

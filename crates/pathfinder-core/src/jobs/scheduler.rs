@@ -1,0 +1,121 @@
+//! The loop each worker service runs for its own jobs: fire every due period once, catch up what was missed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
+
+use super::{JobHandler, Trigger, ledger};
+use crate::db::DbPool;
+use crate::schedule::{self, Occurrence};
+
+/// The longest the loop sleeps before looking again (so a clock change or a missed wake-up costs little).
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// A run later than this after its time is logged as a catch-up.
+const LATE_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Where "now" comes from (tests move it).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    Ran(serde_json::Value),
+    /// Another replica has run (or is running) this period.
+    AlreadyRun,
+}
+
+pub struct Scheduler {
+    pub pool: DbPool,
+    pub tz: Tz,
+    pub handlers: Vec<Arc<dyn JobHandler>>,
+    pub clock: Clock,
+    pub shutdown: CancellationToken,
+}
+
+impl Scheduler {
+    /// Runs until shutdown.
+    pub async fn run(self) {
+        while !self.shutdown.is_cancelled() {
+            if let Err(error) = self.run_due().await {
+                tracing::warn!(error = %format!("{error:#}"), "scheduled job failed; it is tried again");
+            }
+            let sleep = self.until_next().min(MAX_SLEEP);
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// Runs every due period without a ledger row, oldest first, since the schema was created (so a new install
+    /// does not invent a year of catch-up runs). Returns how many it ran.
+    pub async fn run_due(&self) -> anyhow::Result<usize> {
+        let now = (self.clock)();
+        let client = self.pool.get().await?;
+        let installed: Option<DateTime<Utc>> = client
+            .query_one("SELECT min(applied_on)::timestamptz FROM refinery_schema_history", &[])
+            .await
+            .ok()
+            .and_then(|row| row.try_get::<_, Option<DateTime<Utc>>>(0).ok().flatten());
+        let floor = installed.unwrap_or(now);
+        let mut ran = 0;
+        for handler in &self.handlers {
+            let due: Vec<Occurrence> = schedule::upcoming(handler.job(), self.tz, floor, 1000)
+                .into_iter()
+                .take_while(|o| o.utc <= now)
+                .collect();
+            for occurrence in due {
+                if ledger::has_run(&client, &occurrence).await? {
+                    continue;
+                }
+                let trigger = if now - occurrence.utc > LATE_AFTER { Trigger::CatchUp } else { Trigger::Schedule };
+                if let RunOutcome::Ran(_) = run_once(&self.pool, handler.as_ref(), &occurrence, trigger).await? {
+                    ran += 1;
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    fn until_next(&self) -> Duration {
+        let now = (self.clock)();
+        self.handlers
+            .iter()
+            .filter_map(|h| schedule::upcoming(h.job(), self.tz, now, 1).into_iter().next())
+            .map(|o| (o.utc - now).to_std().unwrap_or(Duration::ZERO))
+            .min()
+            .unwrap_or(MAX_SLEEP)
+    }
+}
+
+/// Runs one period of one job in one transaction with its ledger row.
+pub async fn run_once(
+    pool: &DbPool,
+    handler: &dyn JobHandler,
+    occurrence: &Occurrence,
+    trigger: Trigger,
+) -> anyhow::Result<RunOutcome> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let Some(key) = ledger::claim(&tx, occurrence, trigger).await? else {
+        return Ok(RunOutcome::AlreadyRun);
+    };
+    let span =
+        tracing::info_span!("job", job = %occurrence.job, period = %occurrence.period_key, trigger = trigger.as_str());
+    let summary = tracing::Instrument::instrument(handler.run(&tx, pool, occurrence), span.clone()).await?;
+    ledger::finish(&tx, occurrence, &key, &summary).await?;
+    tx.commit().await?;
+    span.in_scope(|| tracing::info!(summary = %summary, "job finished"));
+    metrics::counter!("pathfinder_job_runs_total", "job" => occurrence.job.name(), "trigger" => trigger.as_str())
+        .increment(1);
+    metrics::gauge!("pathfinder_job_last_success_timestamp_seconds", "job" => occurrence.job.name())
+        .set(Utc::now().timestamp() as f64);
+    Ok(RunOutcome::Ran(summary))
+}
