@@ -12,7 +12,7 @@ use tokio_postgres::Transaction;
 pub const DIGEST_SIZE: usize = 10;
 
 /// Advisory lock key serialising digest builds ("digests").
-const BUILD_LOCK: i64 = 0x6469_6765_7374_73;
+const BUILD_LOCK: i64 = 0x0064_6967_6573_7473;
 
 /// The delivery channels (`digests.channel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
