@@ -2,11 +2,10 @@
 //!
 //! Workers claim pending events in batches under a lease ([`queue`]), apply each batch in one transaction holding a
 //! per-member lock so a member's events apply in the order received even with several replicas ([`batch`]), and
-//! wake on `NOTIFY pathfinder_events` with a polling fallback ([`listen`]). Rules reload on SIGHUP ([`rules`]).
+//! wake on `NOTIFY pathfinder_events` with a polling fallback (`pathfinder_core::listen`). Rules reload on SIGHUP ([`rules`]).
 
 pub mod batch;
 pub mod enrich;
-pub mod listen;
 pub mod queue;
 pub mod reclassify;
 pub mod rules;

@@ -7,7 +7,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::enrich::Enricher;
-use crate::listen;
 use crate::rules::SharedRules;
 use crate::worker::Worker;
 
@@ -27,7 +26,7 @@ impl Application {
         let pool = db::create_pool(&settings, "classifier")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
         rules.reload_on_sighup();
-        let wake = listen::spawn(settings.database_url.clone(), shutdown.clone());
+        let wake = pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_events", shutdown.clone());
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let workers = (0..settings.classifier.workers)
             .map(|n| {

@@ -1,6 +1,7 @@
 //! One module per `pathfinder` subcommand.
 
 pub mod classify;
+pub mod digests;
 pub mod jobs;
 pub mod migrate;
 pub mod reclassify;

@@ -24,6 +24,11 @@ enum Command {
     Reclassify(commands::reclassify::ReclassifyArgs),
     /// Print the next fire times of the scheduled jobs, in the configured time zone and in UTC.
     Schedule(commands::schedule::ScheduleArgs),
+    /// Digests: send a failed one again.
+    Digests {
+        #[command(subcommand)]
+        command: commands::digests::DigestsCommand,
+    },
     /// Scheduled jobs by hand.
     Jobs {
         #[command(subcommand)]
@@ -62,6 +67,7 @@ pub fn main() -> ExitCode {
             Command::Reclassify(args) => commands::reclassify::run(&settings, &args).await,
             Command::Schedule(args) => commands::schedule::run(&settings, &args),
             Command::Jobs { command } => commands::jobs::run(&settings, command).await,
+            Command::Digests { command } => commands::digests::run(&settings, command).await,
         }
     });
     match outcome {

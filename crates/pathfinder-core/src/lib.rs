@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod jobs;
+pub mod listen;
 pub mod migrations;
 pub mod schedule;
 pub mod service;

@@ -10,8 +10,8 @@ mod model;
 mod validate;
 
 pub use model::{
-    ClassifierSettings, DatabaseSettings, DigestSettings, DiscourseSettings, EnrichmentSettings, IngestSettings,
-    LogFormat, Settings, redact_url,
+    ClassifierSettings, DatabaseSettings, DeliverySettings, DigestSettings, DiscourseSettings, EnrichmentSettings,
+    IngestSettings, LogFormat, Settings, redact_url,
 };
 
 use figment::Figment;

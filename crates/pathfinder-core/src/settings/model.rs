@@ -34,6 +34,47 @@ pub struct Settings {
     pub classifier: ClassifierSettings,
     pub enrichment: EnrichmentSettings,
     pub digest: DigestSettings,
+    pub delivery: DeliverySettings,
+    /// Automation Anywhere Control Room base URL (`AA_CONTROL_ROOM_URL`); empty means not configured.
+    pub aa_control_room_url: String,
+    /// Control Room user the services authenticate as (`AA_USERNAME`).
+    pub aa_username: String,
+    /// That user's API key (`AA_API_KEY`).
+    pub aa_api_key: String,
+    /// Bot (file id) that sends digest emails (`AA_EMAIL_BOT_ID`).
+    pub aa_email_bot_id: String,
+    /// Bot (file id) that posts digests to Teams (`AA_TEAMS_BOT_ID`).
+    pub aa_teams_bot_id: String,
+    /// Comma-separated Control Room user ids the bots run as (`AA_RUN_AS_USER_IDS`).
+    pub aa_run_as_user_ids: String,
+    /// Teams Workflows / incoming webhook URL for direct Teams delivery (`TEAMS_WEBHOOK_URL`).
+    pub teams_webhook_url: String,
+    /// SMTP server for direct email, e.g. smtp://user:pass@host:587 (`SMTP_URL`).
+    pub smtp_url: String,
+    /// Comma-separated digest recipients (`DIGEST_EMAIL_TO`).
+    pub digest_email_to: String,
+    /// Digest sender address (`DIGEST_EMAIL_FROM`).
+    pub digest_email_from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliverySettings {
+    /// Transport of the email channel: `auto`, `aa`, `smtp` or `sandbox`.
+    pub email_transport: String,
+    /// Transport of the Teams channel: `auto`, `aa`, `teams-webhook` or `sandbox`.
+    pub teams_transport: String,
+    /// Folder the sandbox transport writes digests to.
+    pub outbox_dir: String,
+    /// Folder of the digest templates.
+    pub templates_dir: String,
+    /// Delivery tries before a digest is `failed`.
+    pub max_attempts: i32,
+    /// Milliseconds one delivery request may take.
+    pub timeout_ms: u64,
+    /// Seconds a claimed digest is kept from other senders.
+    pub lease_secs: i64,
+    /// Milliseconds between polls of the digest queue when no NOTIFY arrives.
+    pub poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,6 +229,17 @@ impl fmt::Debug for Settings {
             .field("classifier", &self.classifier)
             .field("enrichment", &self.enrichment)
             .field("digest", &self.digest)
+            .field("delivery", &self.delivery)
+            .field("aa_control_room_url", &self.aa_control_room_url)
+            .field("aa_username", &self.aa_username)
+            .field("aa_api_key", &redacted(&self.aa_api_key))
+            .field("aa_email_bot_id", &self.aa_email_bot_id)
+            .field("aa_teams_bot_id", &self.aa_teams_bot_id)
+            .field("aa_run_as_user_ids", &self.aa_run_as_user_ids)
+            .field("teams_webhook_url", &redacted(&self.teams_webhook_url))
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("digest_email_to", &redacted(&self.digest_email_to))
+            .field("digest_email_from", &self.digest_email_from)
             .finish()
     }
 }

@@ -1,5 +1,6 @@
-//! Wake-ups: a dedicated connection LISTENs on `pathfinder_events` and pokes the workers; it reconnects by
-//! itself. Workers also poll, so a missed notification only delays work by one poll interval.
+//! Wake-ups: a dedicated connection LISTENs on a channel (`pathfinder_events`, `pathfinder_digests`, ...) and pokes
+//! the workers; it reconnects by itself. Workers also poll, so a missed notification only delays work by one poll
+//! interval.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,16 +9,14 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub const CHANNEL: &str = "pathfinder_events";
-
-/// Spawns the listener; returns the `Notify` it pokes.
-pub fn spawn(database_url: String, shutdown: CancellationToken) -> Arc<Notify> {
+/// Spawns the listener on `channel`; returns the `Notify` it pokes.
+pub fn spawn(database_url: String, channel: &'static str, shutdown: CancellationToken) -> Arc<Notify> {
     let notify = Arc::new(Notify::new());
     let poke = notify.clone();
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
-            match listen_until_closed(&database_url, &poke, &shutdown).await {
+            match listen_until_closed(&database_url, channel, &poke, &shutdown).await {
                 Ok(()) => backoff = Duration::from_millis(200),
                 Err(error) => {
                     tracing::warn!(error = %error, "LISTEN connection lost; retrying");
@@ -33,10 +32,15 @@ pub fn spawn(database_url: String, shutdown: CancellationToken) -> Arc<Notify> {
     notify
 }
 
-async fn listen_until_closed(database_url: &str, poke: &Notify, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn listen_until_closed(
+    database_url: &str,
+    channel: &str,
+    poke: &Notify,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let (client, mut connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-    let statement = format!("LISTEN {CHANNEL}");
+    let statement = format!("LISTEN {channel}");
     let listen = client.batch_execute(&statement);
     // The connection must be polled for LISTEN to complete.
     let mut listen = std::pin::pin!(listen);

@@ -1,0 +1,124 @@
+//! What a digest says: its detections, formatted for people (local times, labels), for the templates.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tokio_postgres::GenericClient;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestView {
+    pub id: i64,
+    pub channel: String,
+    pub week: String,
+    pub generated: String,
+    pub count: usize,
+    pub new_count: usize,
+    pub promotion_count: usize,
+    /// One line for subjects and card summaries.
+    pub summary: String,
+    pub summary_json: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectionView {
+    pub detection_id: i64,
+    pub user_id: String,
+    pub name: String,
+    pub title: String,
+    pub level: &'static str,
+    pub kind: &'static str,
+    pub detected: String,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    pub profile_url: Option<String>,
+    pub name_json: String,
+    pub title_json: String,
+    pub details_json: String,
+    pub profile_url_json: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestContent {
+    pub digest: DigestView,
+    pub detections: Vec<DetectionView>,
+}
+
+const ITEMS: &str = "
+SELECT d.id, d.user_id, d.username, d.title, d.seniority, d.previous_seniority, d.detected_at, d.email, d.company,
+       d.profile_url
+FROM digest_items i JOIN detections d ON d.id = i.detection_id
+WHERE i.digest_id = $1 ORDER BY i.position";
+
+pub async fn load(
+    client: &impl GenericClient,
+    id: i64,
+    channel: &str,
+    run_key: &str,
+    tz: Tz,
+) -> Result<DigestContent, tokio_postgres::Error> {
+    let rows = client.query(ITEMS, &[&id]).await?;
+    let detections: Vec<DetectionView> = rows
+        .iter()
+        .map(|row| {
+            let user_id: String = row.get(1);
+            let username: Option<String> = row.get(2);
+            let name = username.unwrap_or_else(|| user_id.clone());
+            let title: String = row.get(3);
+            let level = if row.get::<_, &str>(4) == "c_suite" { "C-suite" } else { "VP" };
+            let previous: Option<&str> = row.get(5);
+            let kind = if previous.is_some() { "promoted from VP" } else { "new senior executive" };
+            let detected_at: DateTime<Utc> = row.get(6);
+            let detected = detected_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string();
+            let email: Option<String> = row.get(7);
+            let company: Option<String> = row.get(8);
+            let profile_url: Option<String> = row.get(9);
+            let mut details = format!("{level} · {kind} · {detected}");
+            for extra in [&company, &email].into_iter().flatten() {
+                details.push_str(" · ");
+                details.push_str(extra);
+            }
+            DetectionView {
+                detection_id: row.get(0),
+                user_id,
+                name_json: json(&name),
+                title_json: json(&title),
+                details_json: json(&details),
+                profile_url_json: json(profile_url.as_deref().unwrap_or("")),
+                name,
+                title,
+                level,
+                kind,
+                detected,
+                email,
+                company,
+                profile_url,
+            }
+        })
+        .collect();
+    let promotion_count = detections.iter().filter(|d| d.kind == "promoted from VP").count();
+    let count = detections.len();
+    let week = format!("week {run_key}");
+    let summary = format!(
+        "{week}: {count} member{} ({} new, {promotion_count} promoted), digest #{id}",
+        if count == 1 { "" } else { "s" },
+        count - promotion_count
+    );
+    Ok(DigestContent {
+        digest: DigestView {
+            id,
+            channel: channel.to_string(),
+            week,
+            generated: Utc::now().with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string(),
+            count,
+            new_count: count - promotion_count,
+            promotion_count,
+            summary_json: json(&summary),
+            summary,
+        },
+        detections,
+    })
+}
+
+fn json(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}

@@ -1,0 +1,90 @@
+//! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler and the
+//! sending workers (woken by NOTIFY on new digests, polling otherwise).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
+use pathfinder_core::{Settings, db, migrations, shutdown};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::render::Renderer;
+use crate::send::Sender;
+use crate::weekly::WeeklyDigestJob;
+use crate::{channels, transports};
+
+/// Digests claimed per pass.
+const PASS_SIZE: i64 = 10;
+
+pub struct Application {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_shutdown(settings, shutdown::on_signals()).await
+    }
+
+    pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let channels = channels::enabled(&settings);
+        let renderer = Renderer::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
+            format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
+        })?;
+        let transports = transports::resolve(&settings, &channels)?;
+        let pool = db::create_pool(&settings, "digest-sender")?;
+        migrations::wait_until_current(&pool, &shutdown).await?;
+
+        let scheduler = Scheduler {
+            pool: pool.clone(),
+            tz: settings.tz(),
+            handlers: vec![Arc::new(WeeklyDigestJob { channels })],
+            clock: system_clock(),
+            shutdown: shutdown.clone(),
+        };
+        let wake =
+            pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_digests", shutdown.clone());
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        let sender = Sender {
+            id: format!("digest-sender-{}", &instance[..8]),
+            pool,
+            renderer,
+            transports,
+            tz: settings.tz(),
+            lease_secs: settings.delivery.lease_secs,
+            max_attempts: settings.delivery.max_attempts,
+        };
+        let poll = Duration::from_millis(settings.delivery.poll_interval_ms);
+        let sending = tokio::spawn(async move {
+            while !shutdown.is_cancelled() {
+                loop {
+                    match sender.run_once(PASS_SIZE).await {
+                        Ok(pass) if pass.claimed > 0 => continue,
+                        Ok(_) => break,
+                        Err(error) => {
+                            tracing::warn!(error = %format!("{error:#}"), "digest pass failed; retrying later");
+                            break;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        });
+        tracing::info!("digest-sender running");
+        Ok(Self { tasks: vec![tokio::spawn(scheduler.run()), sending] })
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        for task in self.tasks {
+            task.await.context("a digest-sender task panicked")?;
+        }
+        tracing::info!("digest-sender stopped");
+        Ok(())
+    }
+}
