@@ -1,16 +1,19 @@
 //! Delivery transports: where a rendered digest goes.
 //!
 //! - `sandbox`: writes the digest to a folder and the log, so a new user sees digests without any account;
-//! - `teams-webhook`: posts an Adaptive Card to a Teams Workflows / incoming-webhook URL.
+//! - `teams-webhook`: posts an Adaptive Card to a Teams Workflows / incoming-webhook URL;
+//! - `aa`: deploys an Automation Anywhere bot through the Control Room API, the digest as its input.
 //!
 //! Every transport says whether a failure is worth retrying ([`DeliveryError::Transient`]: timeouts, 5xx, 429,
 //! with the server's Retry-After when it gave one) or not ([`DeliveryError::Permanent`]: any other 4xx).
 
+mod aa;
 mod sandbox;
 mod teams;
 
 use std::time::Duration;
 
+pub use aa::{AaBot, ControlRoom};
 pub use sandbox::Sandbox;
 pub use teams::TeamsWebhook;
 
@@ -85,6 +88,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 pub enum Transport {
     Sandbox(Sandbox),
     TeamsWebhook(TeamsWebhook),
+    Aa(AaBot),
 }
 
 impl Transport {
@@ -92,6 +96,7 @@ impl Transport {
         match self {
             Self::Sandbox(_) => "sandbox",
             Self::TeamsWebhook(_) => "teams-webhook",
+            Self::Aa(_) => "aa",
         }
     }
 
@@ -99,6 +104,7 @@ impl Transport {
         match self {
             Self::Sandbox(sandbox) => sandbox.deliver(channel, digest).await,
             Self::TeamsWebhook(teams) => teams.deliver(digest).await,
+            Self::Aa(bot) => bot.deliver(channel, digest).await,
         }
     }
 }

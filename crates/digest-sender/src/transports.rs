@@ -9,7 +9,7 @@ use std::time::Duration;
 use pathfinder_core::Settings;
 
 use crate::assemble::Channel;
-use crate::transport::{Sandbox, TeamsWebhook, Transport};
+use crate::transport::{AaBot, ControlRoom, Sandbox, TeamsWebhook, Transport};
 
 pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<HashMap<&'static str, Transport>> {
     let http = reqwest::Client::builder()
@@ -17,6 +17,7 @@ pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<Hash
         .user_agent(concat!("CaptPathfinder/", env!("CARGO_PKG_VERSION")))
         .build()?;
     let aa_configured = !settings.aa_control_room_url.is_empty();
+    let mut control_room: Option<std::sync::Arc<ControlRoom>> = None;
     let mut transports = HashMap::new();
     for channel in channels {
         let (configured, direct_name, direct_ready, aa_bot) = match channel {
@@ -45,7 +46,31 @@ pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<Hash
                 );
                 Transport::TeamsWebhook(TeamsWebhook { url: settings.teams_webhook_url.clone(), http: http.clone() })
             }
-            (_, "aa" | "smtp") => anyhow::bail!(
+            (_, "aa") => {
+                let room = match &control_room {
+                    Some(room) => room.clone(),
+                    None => {
+                        let room = std::sync::Arc::new(control_room_from(settings, http.clone())?);
+                        control_room = Some(room.clone());
+                        room
+                    }
+                };
+                let (bot_setting, bot) = match channel {
+                    Channel::Email => ("AA_EMAIL_BOT_ID", &settings.aa_email_bot_id),
+                    Channel::Teams => ("AA_TEAMS_BOT_ID", &settings.aa_teams_bot_id),
+                };
+                let file_id = bot
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| anyhow::anyhow!("{bot_setting} must be the bot's numeric file id"))?;
+                Transport::Aa(AaBot {
+                    control_room: room,
+                    file_id,
+                    recipients: settings.digest_email_to.clone(),
+                    from: settings.digest_email_from.clone(),
+                })
+            }
+            (_, "smtp") => anyhow::bail!(
                 "the {choice} transport ({} channel) is not available in this build yet; use sandbox{}",
                 channel.as_str(),
                 if *channel == Channel::Teams { " or teams-webhook" } else { "" }
@@ -56,4 +81,24 @@ pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<Hash
         transports.insert(channel.as_str(), transport);
     }
     Ok(transports)
+}
+
+fn control_room_from(settings: &Settings, http: reqwest::Client) -> anyhow::Result<ControlRoom> {
+    for (name, value) in [
+        ("AA_CONTROL_ROOM_URL", &settings.aa_control_room_url),
+        ("AA_USERNAME", &settings.aa_username),
+        ("AA_API_KEY", &settings.aa_api_key),
+    ] {
+        anyhow::ensure!(!value.trim().is_empty(), "{name} is required for the aa transport");
+    }
+    let run_as: Vec<i64> = settings
+        .aa_run_as_user_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse::<i64>().map_err(|_| anyhow::anyhow!("AA_RUN_AS_USER_IDS must be numeric user ids, got {id:?}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(ControlRoom::new(&settings.aa_control_room_url, &settings.aa_username, &settings.aa_api_key, run_as, http))
 }
