@@ -2,19 +2,22 @@
 //!
 //! - `sandbox`: writes the digest to a folder and the log, so a new user sees digests without any account;
 //! - `teams-webhook`: posts an Adaptive Card to a Teams Workflows / incoming-webhook URL;
-//! - `aa`: deploys an Automation Anywhere bot through the Control Room API, the digest as its input.
+//! - `aa`: deploys an Automation Anywhere bot through the Control Room API, the digest as its input;
+//! - `smtp`: sends the email itself through an SMTP server.
 //!
 //! Every transport says whether a failure is worth retrying ([`DeliveryError::Transient`]: timeouts, 5xx, 429,
 //! with the server's Retry-After when it gave one) or not ([`DeliveryError::Permanent`]: any other 4xx).
 
 mod aa;
 mod sandbox;
+mod smtp;
 mod teams;
 
 use std::time::Duration;
 
 pub use aa::{AaBot, ControlRoom};
 pub use sandbox::Sandbox;
+pub use smtp::Smtp;
 pub use teams::TeamsWebhook;
 
 use crate::render::Rendered;
@@ -89,6 +92,7 @@ pub enum Transport {
     Sandbox(Sandbox),
     TeamsWebhook(TeamsWebhook),
     Aa(AaBot),
+    Smtp(Smtp),
 }
 
 impl Transport {
@@ -97,6 +101,7 @@ impl Transport {
             Self::Sandbox(_) => "sandbox",
             Self::TeamsWebhook(_) => "teams-webhook",
             Self::Aa(_) => "aa",
+            Self::Smtp(_) => "smtp",
         }
     }
 
@@ -105,6 +110,7 @@ impl Transport {
             Self::Sandbox(sandbox) => sandbox.deliver(channel, digest).await,
             Self::TeamsWebhook(teams) => teams.deliver(digest).await,
             Self::Aa(bot) => bot.deliver(channel, digest).await,
+            Self::Smtp(smtp) => smtp.deliver(digest).await,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use pathfinder_core::Settings;
 
 use crate::assemble::Channel;
-use crate::transport::{AaBot, ControlRoom, Sandbox, TeamsWebhook, Transport};
+use crate::transport::{AaBot, ControlRoom, Sandbox, Smtp, TeamsWebhook, Transport};
 
 pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<HashMap<&'static str, Transport>> {
     let http = reqwest::Client::builder()
@@ -70,11 +70,15 @@ pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<Hash
                     from: settings.digest_email_from.clone(),
                 })
             }
-            (_, "smtp") => anyhow::bail!(
-                "the {choice} transport ({} channel) is not available in this build yet; use sandbox{}",
-                channel.as_str(),
-                if *channel == Channel::Teams { " or teams-webhook" } else { "" }
-            ),
+            (Channel::Email, "smtp") => {
+                anyhow::ensure!(!settings.smtp_url.is_empty(), "SMTP_URL is required for the smtp transport");
+                Transport::Smtp(Smtp::new(
+                    &settings.smtp_url,
+                    &settings.digest_email_from,
+                    &settings.digest_email_to,
+                    Duration::from_millis(settings.delivery.timeout_ms),
+                )?)
+            }
             (_, other) => anyhow::bail!("unknown transport {other:?} for the {} channel", channel.as_str()),
         };
         tracing::info!(channel = channel.as_str(), transport = transport.name(), "delivery transport");
