@@ -27,6 +27,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     InvalidField(String),
+    #[error("no such route")]
+    NotFound,
+    #[error("missing or wrong admin token")]
+    Unauthorized,
     #[error("database unavailable, retry later")]
     DatabaseUnavailable { retry_after_secs: u64 },
 }
@@ -44,6 +48,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::InvalidField(_) => "invalid-field",
+            Self::NotFound => "not-found",
+            Self::Unauthorized => "unauthorized",
             Self::DatabaseUnavailable { .. } => "database-unavailable",
         }
     }
@@ -57,6 +63,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::DatabaseUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -1,5 +1,6 @@
 //! HTTP routes, one handler per file.
 
+pub mod admin;
 pub mod community;
 pub mod discourse;
 pub mod health;

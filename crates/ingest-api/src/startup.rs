@@ -52,6 +52,9 @@ impl Application {
             write_timeout: Duration::from_secs(settings.ingest.write_timeout_secs),
             discourse_field_id: settings.discourse.job_title_field_id.clone(),
             discourse_profile_field: settings.discourse.profile_field_name.clone(),
+            admin_token: settings.admin_token().map(str::to_owned),
+            tz: settings.tz(),
+            digest_channels: digest_sender::channels::enabled(&settings),
         });
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
@@ -69,6 +72,7 @@ impl Application {
                 .route("/health", web::get().to(routes::health::get))
                 .route("/ready", web::get().to(routes::ready::get))
                 .route("/metrics", web::get().to(routes::metrics::get))
+                .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
                 .default_service(web::to(not_found))
         })
         .workers(http_workers)

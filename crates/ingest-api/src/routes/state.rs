@@ -18,4 +18,7 @@ pub struct AppState {
     pub write_timeout: Duration,
     pub discourse_field_id: String,
     pub discourse_profile_field: String,
+    pub admin_token: Option<String>,
+    pub tz: chrono_tz::Tz,
+    pub digest_channels: Vec<digest_sender::assemble::Channel>,
 }

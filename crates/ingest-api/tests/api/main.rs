@@ -1,5 +1,6 @@
 //! ingest-api integration tests: the real service on port 0, each test with its own PostgreSQL database.
 
+mod admin;
 mod community;
 mod dedupe;
 mod discourse;

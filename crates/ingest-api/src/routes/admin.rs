@@ -1,0 +1,4 @@
+//! The admin API (`/admin/...`), behind `Authorization: Bearer $ADMIN_TOKEN`.
+
+pub mod auth;
+pub mod send_digests;

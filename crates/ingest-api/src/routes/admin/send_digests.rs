@@ -1,0 +1,30 @@
+//! `POST /admin/send-digests`: build digests now from every detection not yet in one (digest-sender, woken by the
+//! new rows, delivers them). Answers 202 with what was queued once the build is committed.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use pathfinder_core::jobs::Trigger;
+use pathfinder_core::jobs::scheduler::{RunOutcome, run_once};
+use pathfinder_core::schedule::{self, Job};
+use serde_json::json;
+
+use super::auth::require_admin;
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_admin(&request, state.admin_token.as_deref())?;
+    let job = digest_sender::weekly::WeeklyDigestJob { channels: state.digest_channels.clone() };
+    let week = schedule::period_containing(Job::WeeklyDigest, state.tz, chrono::Utc::now());
+    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
+    match run_once(&state.pool, &job, &week, Trigger::Manual).await {
+        Ok(RunOutcome::Ran(summary)) => {
+            tracing::info!(summary = %summary, "admin: digests queued");
+            Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": summary})))
+        }
+        Ok(RunOutcome::AlreadyRun) => Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": {}}))),
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "admin: digest build failed");
+            Err(unavailable)
+        }
+    }
+}

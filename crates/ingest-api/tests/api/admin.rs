@@ -1,0 +1,52 @@
+//! POST /admin/send-digests: 404 without ADMIN_TOKEN, 401 without the right bearer token, 202 and digests built
+//! with it.
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const TOKEN: &str = "admin-token-for-tests-0123456789";
+
+async fn post_admin(app: &crate::helpers::TestApp, authorization: Option<&str>) -> crate::helpers::Reply {
+    let headers: Vec<(&str, String)> =
+        authorization.map(|a| vec![("authorization", a.to_string())]).unwrap_or_default();
+    app.post("/admin/send-digests", &headers, "").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_routes_do_not_exist_without_a_token() {
+    let app = spawn_app().await;
+    let reply = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
+    assert_eq!((reply.status, reply.code()), (404, "not-found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_digests_needs_the_right_bearer_token() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    for authorization in
+        [None, Some("Bearer wrong"), Some(&format!("Basic {TOKEN}")[..]), Some("Bearer "), Some(&TOKEN[..])]
+    {
+        let reply = post_admin(&app, authorization).await;
+        assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "{authorization:?}");
+    }
+    let truncated = format!("Bearer {}", &TOKEN[..TOKEN.len() - 1]);
+    assert_eq!(post_admin(&app, Some(&truncated)).await.status, 401, "a prefix of the token is not the token");
+    let digests: i64 =
+        app.db.connect().await.query_one("SELECT count(*) FROM digests", &[]).await.expect("count").get(0);
+    assert_eq!(digests, 0, "nothing happened for the refused calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_digests_builds_digests_for_every_detection_not_yet_sent() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    app.sql(
+        "INSERT INTO detections (event_id, user_id, title, seniority, kind, rule, rules_version)
+         SELECT g, 'm' || g, 'VP Sales', 'vp', 'new', 'vice-president', 'v1' FROM generate_series(1, 12) g",
+    )
+    .await;
+    let reply = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
+    assert_eq!(reply.status, 202, "{}", reply.json);
+    assert_eq!(reply.json["status"], "queued");
+    assert_eq!(reply.json["digests"]["email"], serde_json::json!({"digests": 2, "detections": 12}));
+    assert_eq!(reply.json["digests"]["teams"], serde_json::json!({"digests": 2, "detections": 12}));
+    let again = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
+    assert_eq!(again.json["digests"]["email"]["detections"], 0, "nothing is queued twice");
+}
