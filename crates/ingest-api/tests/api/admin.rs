@@ -22,7 +22,7 @@ async fn admin_routes_do_not_exist_without_a_token() {
 async fn send_digests_needs_the_right_bearer_token() {
     let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
     for authorization in
-        [None, Some("Bearer wrong"), Some(&format!("Basic {TOKEN}")[..]), Some("Bearer "), Some(&TOKEN[..])]
+        [None, Some("Bearer wrong"), Some(&format!("Basic {TOKEN}")[..]), Some("Bearer "), Some(TOKEN)]
     {
         let reply = post_admin(&app, authorization).await;
         assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "{authorization:?}");
