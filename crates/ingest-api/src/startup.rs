@@ -73,6 +73,7 @@ impl Application {
                 .route("/ready", web::get().to(routes::ready::get))
                 .route("/metrics", web::get().to(routes::metrics::get))
                 .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
+                .route("/admin/stats", web::get().to(routes::admin::stats::get))
                 .default_service(web::to(not_found))
         })
         .workers(http_workers)

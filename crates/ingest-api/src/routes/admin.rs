@@ -2,3 +2,4 @@
 
 pub mod auth;
 pub mod send_digests;
+pub mod stats;

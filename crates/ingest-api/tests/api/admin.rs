@@ -21,8 +21,7 @@ async fn admin_routes_do_not_exist_without_a_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_digests_needs_the_right_bearer_token() {
     let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
-    for authorization in
-        [None, Some("Bearer wrong"), Some(&format!("Basic {TOKEN}")[..]), Some("Bearer "), Some(TOKEN)]
+    for authorization in [None, Some("Bearer wrong"), Some(&format!("Basic {TOKEN}")[..]), Some("Bearer "), Some(TOKEN)]
     {
         let reply = post_admin(&app, authorization).await;
         assert_eq!((reply.status, reply.code()), (401, "unauthorized"), "{authorization:?}");
@@ -49,4 +48,39 @@ async fn send_digests_builds_digests_for_every_detection_not_yet_sent() {
     assert_eq!(reply.json["digests"]["teams"], serde_json::json!({"digests": 2, "detections": 12}));
     let again = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
     assert_eq!(again.json["digests"]["email"]["detections"], 0, "nothing is queued twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_events_seniors_detections_digests_and_reports() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    let unauthorised = app.http.get(format!("{}/admin/stats", app.address)).send().await.expect("request");
+    assert_eq!(unauthorised.status(), 401);
+    app.post_community(&crate::helpers::seed("s-1", "Title", Some("CEO"))).await;
+    app.sql(
+        "UPDATE events_raw SET status = 'processed';
+         INSERT INTO user_state (user_id, title, seniority, rule, rules_version, last_event_id, senior_since)
+           VALUES ('s-1', 'CEO', 'c_suite', 'chief-executive', 'v1', 1, now());
+         INSERT INTO detections (event_id, user_id, title, seniority, kind, rule, rules_version, detected_at) VALUES
+           (1, 's-1', 'CEO', 'c_suite', 'new', 'chief-executive', 'v1', now()),
+           (2, 's-2', 'VP', 'vp', 'new', 'vice-president', 'v1', now() - interval '30 days');
+         INSERT INTO digests (channel, status, run_key, detection_count, attempts, last_error) VALUES
+           ('email', 'sent', '2026-W47', 1, 1, NULL), ('teams', 'failed', '2026-W47', 1, 6, 'HTTP 503');",
+    )
+    .await;
+    let stats: serde_json::Value = app
+        .http
+        .get(format!("{}/admin/stats", app.address))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["events"], serde_json::json!({"received": 1, "pending": 0, "processed": 1, "failed": 0}));
+    assert_eq!(stats["seniors"], serde_json::json!({"c_suite": 1, "vp": 0}));
+    assert_eq!(stats["detections"], serde_json::json!({"total": 2, "last7Days": 1}));
+    assert_eq!(stats["digests"], serde_json::json!({"failed": 1, "sent": 1}));
+    assert_eq!(stats["failedDigests"][0]["lastError"], "HTTP 503");
+    assert_eq!(stats["reports"], serde_json::json!({}));
 }
