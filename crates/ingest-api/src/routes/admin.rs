@@ -1,5 +1,6 @@
 //! The admin API (`/admin/...`), behind `Authorization: Bearer $ADMIN_TOKEN`.
 
 pub mod auth;
+pub mod generate_reports;
 pub mod send_digests;
 pub mod stats;

@@ -84,3 +84,18 @@ async fn stats_count_events_seniors_detections_digests_and_reports() {
     assert_eq!(stats["failedDigests"][0]["lastError"], "HTTP 503");
     assert_eq!(stats["reports"], serde_json::json!({}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_reports_queues_a_month_to_date_report() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    assert_eq!(app.post("/admin/generate-reports", &[], "").await.status, 401);
+    let reply = app.post("/admin/generate-reports", &[("authorization", format!("Bearer {TOKEN}"))], "").await;
+    assert_eq!(reply.status, 202, "{}", reply.json);
+    assert_eq!(reply.json["status"], "queued");
+    let row = app.db.connect().await.query_one("SELECT kind, status, id FROM reports", &[]).await.expect("queued row");
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("month_to_date".to_string(), "pending".to_string())
+    );
+    assert_eq!(reply.json["reportId"], row.get::<_, i64>(2));
+}

@@ -37,8 +37,13 @@ pub async fn run(settings: &Settings, command: JobsCommand) -> anyhow::Result<()
         Job::WeeklyDigest => {
             Arc::new(digest_sender::weekly::WeeklyDigestJob { channels: digest_sender::channels::enabled(settings) })
         }
-        Job::MonthEndReport | Job::PurgeEvents => {
-            anyhow::bail!("{job} is not available yet: it arrives with report-builder (issue 5)")
+        Job::MonthEndReport => {
+            let (month_end, _) = report_builder::startup::jobs(settings, report_builder::startup::generator(settings)?);
+            Arc::new(month_end)
+        }
+        Job::PurgeEvents => {
+            let (_, purge) = report_builder::startup::jobs(settings, report_builder::startup::generator(settings)?);
+            Arc::new(purge)
         }
     };
     let pool = db::create_pool(settings, "pathfinder-jobs")?;

@@ -1,0 +1,31 @@
+//! `POST /admin/generate-reports`: queue a month-to-date report (report-builder, woken by the new row, builds it).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Datelike, Utc};
+use serde_json::json;
+
+use super::auth::require_admin;
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+const QUEUE: &str = "
+INSERT INTO reports (month, kind, status, period_start, period_end)
+VALUES ($1, 'month_to_date', 'pending', $2, now()) RETURNING id";
+
+pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_admin(&request, state.admin_token.as_deref())?;
+    let now = Utc::now().with_timezone(&state.tz);
+    let first_day = now.date_naive().with_day(1).unwrap_or(now.date_naive());
+    let start = pathfinder_core::schedule::resolve_local(state.tz, first_day.and_time(chrono::NaiveTime::MIN))
+        .with_timezone(&Utc);
+    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
+    let client = state.pool.get().await.map_err(|_| unavailable.clone())?;
+    let row = client.query_one(QUEUE, &[&first_day, &start]).await.map_err(|error| {
+        tracing::error!(error = %error, "admin: cannot queue a report");
+        unavailable
+    })?;
+    let id: i64 = row.get(0);
+    tracing::info!(report_id = id, "admin: month-to-date report queued");
+    Ok(HttpResponse::Accepted()
+        .json(json!({"status": "queued", "reportId": id, "month": first_day.format("%Y-%m").to_string()})))
+}

@@ -1,0 +1,94 @@
+//! The scheduled jobs of report-builder: `month-end-report` and `purge-events`.
+
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use pathfinder_core::db::DbPool;
+use pathfinder_core::jobs::JobHandler;
+use pathfinder_core::schedule::{Job, Occurrence};
+use tokio_postgres::Transaction;
+
+use crate::generate::{self, Generator};
+use crate::month::Month;
+use crate::purge;
+
+/// Writes the month's report and upserts its `reports` row in the job's transaction: if writing a file fails the
+/// transaction rolls back, so no row ever claims a file that does not exist, and the scheduler tries again.
+pub struct MonthEndReportJob {
+    pub generator: Arc<Generator>,
+}
+
+const UPSERT: &str = "
+INSERT INTO reports (month, kind, status, period_start, period_end, csv_uri, html_uri, detection_count, new_count,
+                     promotion_count, c_suite_count, vp_count, attempts, completed_at)
+VALUES ($1, 'month_end', 'ready', $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, now())
+ON CONFLICT (month) WHERE kind = 'month_end' DO UPDATE SET
+    status = 'ready', csv_uri = EXCLUDED.csv_uri, html_uri = EXCLUDED.html_uri,
+    detection_count = EXCLUDED.detection_count, new_count = EXCLUDED.new_count,
+    promotion_count = EXCLUDED.promotion_count, c_suite_count = EXCLUDED.c_suite_count, vp_count = EXCLUDED.vp_count,
+    attempts = reports.attempts + 1, last_error = NULL, completed_at = now()";
+
+impl JobHandler for MonthEndReportJob {
+    fn job(&self) -> Job {
+        Job::MonthEndReport
+    }
+
+    fn run<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        _pool: &'a DbPool,
+        occurrence: &'a Occurrence,
+    ) -> BoxFuture<'a, anyhow::Result<serde_json::Value>> {
+        async move {
+            let month = Month::parse(&occurrence.period_key, self.generator.tz)
+                .ok_or_else(|| anyhow::anyhow!("period {} is not a month", occurrence.period_key))?;
+            let written = self.generator.generate(tx, month, None).await?;
+            let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+            let data = &written.data;
+            tx.execute(
+                UPSERT,
+                &[
+                    &month.first_day,
+                    &month.start(),
+                    &month.end(),
+                    &written.csv_uri,
+                    &written.html_uri,
+                    &count(data.total),
+                    &count(data.new_count),
+                    &count(data.promotion_count),
+                    &count(data.c_suite_count),
+                    &count(data.vp_count),
+                ],
+            )
+            .await?;
+            Ok(generate::summary(&written))
+        }
+        .boxed()
+    }
+}
+
+/// Removes raw events older than the retention period (processed and failed; never pending ones) in short batches.
+pub struct PurgeEventsJob {
+    pub retention_days: u32,
+    pub dedupe_window_hours: u32,
+}
+
+impl JobHandler for PurgeEventsJob {
+    fn job(&self) -> Job {
+        Job::PurgeEvents
+    }
+
+    fn run<'a>(
+        &'a self,
+        _tx: &'a Transaction<'a>,
+        pool: &'a DbPool,
+        _occurrence: &'a Occurrence,
+    ) -> BoxFuture<'a, anyhow::Result<serde_json::Value>> {
+        async move {
+            let purged = purge::purge(pool, self.retention_days, self.dedupe_window_hours).await?;
+            Ok(serde_json::json!({"events": purged.events, "deliveries": purged.deliveries}))
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,20 @@
+//! report-builder: month-end reports and housekeeping.
+//!
+//! - `month-end-report` ([`jobs::MonthEndReportJob`]) on the last day of each month at 23:55 in the configured zone:
+//!   a CSV ([`csv_report`]) and an HTML page ([`html_report`], template `config/templates/report.html`) for that
+//!   calendar month, written to [`storage`] and recorded in `reports`;
+//! - month-to-date reports queued by `POST /admin/generate-reports` ([`queue`]);
+//! - `purge-events` ([`jobs::PurgeEventsJob`]) daily at 02:00 ([`purge`]).
+
+pub mod csv_report;
+pub mod data;
+pub mod generate;
+pub mod html_report;
+pub mod jobs;
+pub mod month;
+pub mod purge;
+pub mod queue;
+pub mod startup;
+pub mod storage;
+
+pub use startup::Application;

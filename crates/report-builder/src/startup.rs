@@ -1,0 +1,99 @@
+//! Building and running report-builder: the scheduler for `month-end-report` and `purge-events`, and the queue of
+//! month-to-date reports (woken by NOTIFY on new `reports` rows, polling otherwise).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
+use pathfinder_core::{Settings, db, migrations, shutdown};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::generate::Generator;
+use crate::html_report::HtmlReport;
+use crate::jobs::{MonthEndReportJob, PurgeEventsJob};
+use crate::queue;
+use crate::storage::LocalStorage;
+
+/// Polling interval of the report queue when no NOTIFY arrives.
+const POLL: Duration = Duration::from_secs(5);
+
+pub struct Application {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// The generator settings describe (templates and storage).
+pub fn generator(settings: &Settings) -> anyhow::Result<Arc<Generator>> {
+    let html = HtmlReport::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
+        format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
+    })?;
+    Ok(Arc::new(Generator {
+        html,
+        storage: LocalStorage { root: PathBuf::from(&settings.reports_dir) },
+        tz: settings.tz(),
+    }))
+}
+
+/// The handlers of report-builder's scheduled jobs.
+pub fn jobs(settings: &Settings, generator: Arc<Generator>) -> (MonthEndReportJob, PurgeEventsJob) {
+    (
+        MonthEndReportJob { generator },
+        PurgeEventsJob {
+            retention_days: settings.event_retention_days,
+            dedupe_window_hours: settings.ingest.dedupe_window_hours,
+        },
+    )
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_shutdown(settings, shutdown::on_signals()).await
+    }
+
+    pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let generator = generator(&settings)?;
+        let pool = db::create_pool(&settings, "report-builder")?;
+        migrations::wait_until_current(&pool, &shutdown).await?;
+        let (month_end, purge) = jobs(&settings, generator.clone());
+        let scheduler = Scheduler {
+            pool: pool.clone(),
+            tz: settings.tz(),
+            handlers: vec![Arc::new(month_end), Arc::new(purge)],
+            clock: system_clock(),
+            shutdown: shutdown.clone(),
+        };
+        let wake =
+            pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_reports", shutdown.clone());
+        let reports = tokio::spawn(async move {
+            while !shutdown.is_cancelled() {
+                loop {
+                    match queue::run_once(&pool, &generator).await {
+                        Ok(true) => continue,
+                        Ok(false) => break,
+                        Err(error) => {
+                            tracing::warn!(error = %format!("{error:#}"), "report build failed; retrying later");
+                            break;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+            }
+        });
+        tracing::info!("report-builder running");
+        Ok(Self { tasks: vec![tokio::spawn(scheduler.run()), reports] })
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        for task in self.tasks {
+            task.await.context("a report-builder task panicked")?;
+        }
+        tracing::info!("report-builder stopped");
+        Ok(())
+    }
+}
