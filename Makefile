@@ -9,7 +9,7 @@ SHELL := bash
 # Extra arguments for cargo nextest in `make test`, e.g. make test ARGS="-E 'test(dedupe)'".
 ARGS ?=
 
-.PHONY: help db db-stop test run bench eval lint clean-data
+.PHONY: help db db-stop test run bench eval lint report-screenshot clean-data
 
 help: ## List the targets
 	@echo "CaptPathfinder: make <target>"
@@ -35,6 +35,9 @@ eval: ## Classifier precision/recall on ../shared/data/job-titles-labelled.csv, 
 		--rules config/classification.toml \
 		--labels $(or $(LABELS),../shared/data/job-titles-labelled.csv) \
 		--corrections tests/classification/reviewed-corrections.csv --min 0.95
+
+report-screenshot: ## Render a demo month-end report and screenshot it with headless Chromium into docs/
+	@scripts/report-screenshot.sh
 
 lint: ## cargo clippy (warnings are errors) and cargo fmt --check
 	cargo clippy --workspace --all-targets -- -D warnings
