@@ -11,7 +11,7 @@ mod validate;
 
 pub use model::{
     ClassifierSettings, DatabaseSettings, DeliverySettings, DigestSettings, DiscourseSettings, EnrichmentSettings,
-    IngestSettings, LogFormat, Settings, redact_url,
+    IngestSettings, LogFormat, Settings, StorageSettings, redact_url,
 };
 
 use figment::Figment;

@@ -8,11 +8,11 @@ use crate::csv_report;
 use crate::data::{self, ReportData};
 use crate::html_report::HtmlReport;
 use crate::month::Month;
-use crate::storage::LocalStorage;
+use crate::storage::ReportStorage;
 
 pub struct Generator {
     pub html: HtmlReport,
-    pub storage: LocalStorage,
+    pub storage: ReportStorage,
     pub tz: Tz,
 }
 
@@ -46,8 +46,8 @@ impl Generator {
         let data = data::load(client, period).await?;
         let csv = csv_report::render(&data)?;
         let html = self.html.render(&data)?;
-        let csv_uri = self.storage.put(&month.key(), "csv", &csv)?;
-        let html_uri = self.storage.put(&month.key(), "html", html.as_bytes())?;
+        let csv_uri = self.storage.put(&month.key(), "csv", csv).await?;
+        let html_uri = self.storage.put(&month.key(), "html", html.into_bytes()).await?;
         metrics::counter!("pathfinder_reports_written_total").increment(1);
         Ok(Written { csv_uri, html_uri, data })
     }

@@ -15,7 +15,7 @@ use crate::generate::Generator;
 use crate::html_report::HtmlReport;
 use crate::jobs::{MonthEndReportJob, PurgeEventsJob};
 use crate::queue;
-use crate::storage::LocalStorage;
+use crate::storage::ReportStorage;
 
 /// Polling interval of the report queue when no NOTIFY arrives.
 const POLL: Duration = Duration::from_secs(5);
@@ -29,11 +29,8 @@ pub fn generator(settings: &Settings) -> anyhow::Result<Arc<Generator>> {
     let html = HtmlReport::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
         format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
     })?;
-    Ok(Arc::new(Generator {
-        html,
-        storage: LocalStorage { root: PathBuf::from(&settings.reports_dir) },
-        tz: settings.tz(),
-    }))
+    let storage = ReportStorage::from_settings(&settings.storage, &settings.reports_dir)?;
+    Ok(Arc::new(Generator { html, storage, tz: settings.tz() }))
 }
 
 /// The handlers of report-builder's scheduled jobs.

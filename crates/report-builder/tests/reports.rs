@@ -12,7 +12,7 @@ use pathfinder_core::testing::TestDatabase;
 use report_builder::generate::Generator;
 use report_builder::html_report::HtmlReport;
 use report_builder::jobs::MonthEndReportJob;
-use report_builder::storage::LocalStorage;
+use report_builder::storage::ReportStorage;
 
 const NY: chrono_tz::Tz = chrono_tz::America::New_York;
 
@@ -24,7 +24,7 @@ fn generator(dir: &std::path::Path) -> Arc<Generator> {
     let templates = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/templates"));
     Arc::new(Generator {
         html: HtmlReport::load(&templates).expect("template"),
-        storage: LocalStorage { root: dir.to_path_buf() },
+        storage: ReportStorage::Local { root: dir.to_path_buf() },
         tz: NY,
     })
 }

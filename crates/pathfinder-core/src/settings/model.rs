@@ -35,6 +35,7 @@ pub struct Settings {
     pub enrichment: EnrichmentSettings,
     pub digest: DigestSettings,
     pub delivery: DeliverySettings,
+    pub storage: StorageSettings,
     /// Automation Anywhere Control Room base URL (`AA_CONTROL_ROOM_URL`); empty means not configured.
     pub aa_control_room_url: String,
     /// Control Room user the services authenticate as (`AA_USERNAME`).
@@ -55,6 +56,41 @@ pub struct Settings {
     pub digest_email_to: String,
     /// Digest sender address (`DIGEST_EMAIL_FROM`).
     pub digest_email_from: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct StorageSettings {
+    /// Where reports go: `local` (REPORTS_DIR) or `s3` (any S3-compatible object storage).
+    pub backend: String,
+    /// Bucket name (s3).
+    pub s3_bucket: String,
+    /// Key prefix inside the bucket, e.g. `pathfinder/` (s3).
+    pub s3_prefix: String,
+    /// Region (s3), e.g. `us-east-1`.
+    pub s3_region: String,
+    /// Endpoint for non-AWS services (MinIO, Supabase Storage's S3 endpoint); empty means AWS.
+    pub s3_endpoint: String,
+    /// Access key id; empty means the standard AWS_ACCESS_KEY_ID / instance credentials.
+    pub s3_access_key_id: String,
+    /// Secret access key; empty means AWS_SECRET_ACCESS_KEY / instance credentials.
+    pub s3_secret_access_key: String,
+    /// Allow a plain-http endpoint (a local MinIO), never for production.
+    pub s3_allow_http: bool,
+}
+
+impl fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageSettings")
+            .field("backend", &self.backend)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_prefix", &self.s3_prefix)
+            .field("s3_region", &self.s3_region)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &if self.s3_secret_access_key.is_empty() { "" } else { "[redacted]" })
+            .field("s3_allow_http", &self.s3_allow_http)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +266,7 @@ impl fmt::Debug for Settings {
             .field("enrichment", &self.enrichment)
             .field("digest", &self.digest)
             .field("delivery", &self.delivery)
+            .field("storage", &self.storage)
             .field("aa_control_room_url", &self.aa_control_room_url)
             .field("aa_username", &self.aa_username)
             .field("aa_api_key", &redacted(&self.aa_api_key))

@@ -52,6 +52,19 @@ impl Settings {
         positive("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", self.classifier.poll_interval_ms)?;
         positive("PATHFINDER_CLASSIFIER__MAX_ATTEMPTS", self.classifier.max_attempts.max(0) as u64)?;
         positive("PATHFINDER_CLASSIFIER__WORKERS", self.classifier.workers as u64)?;
+        match self.storage.backend.as_str() {
+            "local" => {}
+            "s3" if self.storage.s3_bucket.trim().is_empty() => {
+                return Err(SettingsError::new("PATHFINDER_STORAGE__S3_BUCKET", "is required when the backend is s3"));
+            }
+            "s3" => {}
+            other => {
+                return Err(SettingsError::new(
+                    "PATHFINDER_STORAGE__BACKEND",
+                    format!("{other:?} is not a storage backend: use local or s3"),
+                ));
+            }
+        }
         for channel in self.digest.channel_names() {
             if channel != "email" && channel != "teams" {
                 return Err(SettingsError::new(
