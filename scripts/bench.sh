@@ -20,6 +20,9 @@
 # Section "latency" (bench_latency): ingest-api and classifier running, webhook-load sending BENCH_RATE (500)
 #   senior webhooks/s for BENCH_SECONDS; webhook-to-detection latency = detections.detected_at (clock time of the
 #   insert) - events_raw.received_at, both from PostgreSQL's clock; targets p50 <= 10 ms, p99 <= 50 ms.
+# Section "purge" (bench_purge): BENCH_PURGE_ROWS (1,000,000) expired events stored, then `pathfinder jobs run
+#   purge-events` while wrk loads ingest-api as in "ingest" (wrk runs longer than the purge); ingest p99 target
+#   <= 50 ms, and every expired event gone, every new one kept.
 #
 # Knobs: BENCH_SECONDS (20), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_SKIP_BUILD=1 (use the binaries in
 # target/release as they are). wrk and pgbench are installed with apt-get when missing and we are root.
@@ -32,7 +35,7 @@ TAG=bench
 say() { pf_say "$TAG" "$@"; }
 die() { pf_die "$TAG" "$@"; }
 
-ALL_SECTIONS=(ingest classify drain latency)
+ALL_SECTIONS=(ingest classify drain latency purge)
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
@@ -327,6 +330,52 @@ bench_latency() {
         echo "latency               : p50 $p50 ms, p99 $p99 ms, max $max ms (received_at -> detected_at)"
         echo "targets p50 <= 10 ms, p99 <= 50 ms: $verdict"
     } | tee "$RESULTS/latency.txt"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section: purge.
+
+bench_purge() {
+    local rows="${BENCH_PURGE_ROWS:-1000000}" wrk_out="$RESULTS/purge-wrk.txt" purge_out="$RESULTS/purge-job.txt"
+    # wrk's window hugs the purge (about 10 s for a million rows here), so its p99 is the purge's.
+    local wrk_seconds="${BENCH_PURGE_WRK_SECONDS:-14}" purge_started purge_ended purge_seconds p50 p99 result ok2xx left verdict
+    fresh_bench_db
+    say "storing $rows expired events (20 days old, processed)"
+    psql_at "$BENCH_URL" -v n="$rows" >/dev/null <<'SQL'
+INSERT INTO events_raw (source, dedupe_key, user_id, username, profile_field, value, status, received_at, processed_at)
+SELECT 'community', 'old:' || g, 'member-' || (g % 200000), 'member', 'Job Title', 'Product Manager', 'processed',
+       now() - interval '20 days', now() - interval '20 days'
+FROM generate_series(1, :n) g;
+ANALYZE events_raw;
+SQL
+    checkpoint
+    start_ingest_api
+    say "wrk for ${wrk_seconds}s; the purge starts after 1 s"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${wrk_seconds}s" --latency -s scripts/bench/webhook.lua \
+        "http://$INGEST_ADDR/webhooks/community" >"$wrk_out" &
+    local wrk_pid=$!
+    sleep 1
+    purge_started=$(date +%s.%N)
+    DATABASE_URL=$BENCH_URL target/release/pathfinder jobs run purge-events | tee "$purge_out"
+    purge_ended=$(date +%s.%N)
+    wait "$wrk_pid"
+    stop_ingest_api
+    purge_seconds=$(awk -v a="$purge_started" -v b="$purge_ended" 'BEGIN { printf "%.1f", b - a }')
+    local overlap
+    overlap=$(awk -v p="$purge_seconds" -v w="$wrk_seconds" 'BEGIN { printf "%.0f", 100 * (p < w - 1 ? p : w - 1) / w }')
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$wrk_out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$wrk_out")")
+    result=$(grep '^PF_RESULT ' "$wrk_out") || die "wrk printed no PF_RESULT line (see $wrk_out)"
+    ok2xx=$(sed -E 's/.* ok2xx=([0-9]+).*/\1/' <<<"$result")
+    left=$(psql_at "$BENCH_URL" -c "SELECT count(*) FILTER (WHERE received_at < now() - interval '14 days') || ' expired left, ' || count(*) FILTER (WHERE received_at >= now() - interval '14 days') || ' new kept' FROM events_raw")
+    verdict=$(awk -v p="$p99" 'BEGIN { print (p != "nan" && p + 0 <= 50) ? "met" : "NOT met" }')
+    {
+        echo "== purge under load ($rows expired events; ingest under wrk, $CONNECTIONS connections) =="
+        echo "purge                 : $(cat "$purge_out")"
+        echo "purge duration        : $purge_seconds s (wrk ran ${wrk_seconds}s around it: ${overlap}% of the window)"
+        echo "ingest during purge   : $ok2xx accepted, p50 $p50 ms, p99 $p99 ms (target p99 <= 50 ms: $verdict)"
+        echo "rows afterwards       : $left"
+    } | tee "$RESULTS/purge.txt"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
