@@ -13,6 +13,7 @@ use crate::worker::Worker;
 pub struct Application {
     workers: Vec<JoinHandle<()>>,
     rules: SharedRules,
+    health_port: Option<u16>,
 }
 
 impl Application {
@@ -25,6 +26,11 @@ impl Application {
             .with_context(|| format!("cannot use the rules at RULES_PATH={}", settings.rules_path))?;
         let pool = db::create_pool(&settings, "classifier")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
+        let health = if settings.health_addr.is_empty() {
+            None
+        } else {
+            Some(pathfinder_core::health::serve(&settings.health_addr, "classifier", pool.clone(), shutdown.clone())?)
+        };
         rules.reload_on_sighup();
         let wake = pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_events", shutdown.clone());
         let instance = uuid::Uuid::new_v4().simple().to_string();
@@ -50,7 +56,14 @@ impl Application {
             workers.push(tokio::spawn(enricher.run()));
         }
         tracing::info!(enrichment = settings.enrichment.enabled(), workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
-        Ok(Self { workers, rules })
+        let health_port = health.as_ref().map(|h| h.port);
+        workers.extend(health.map(|h| h.task));
+        Ok(Self { workers, rules, health_port })
+    }
+
+    /// The port of the HEALTH_ADDR listener, when there is one.
+    pub fn health_port(&self) -> Option<u16> {
+        self.health_port
     }
 
     /// The rules in use (tests reload them).

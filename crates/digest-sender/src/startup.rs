@@ -21,6 +21,7 @@ const PASS_SIZE: i64 = 10;
 
 pub struct Application {
     tasks: Vec<JoinHandle<()>>,
+    health_port: Option<u16>,
 }
 
 impl Application {
@@ -36,6 +37,16 @@ impl Application {
         let transports = transports::resolve(&settings, &channels)?;
         let pool = db::create_pool(&settings, "digest-sender")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
+        let health = if settings.health_addr.is_empty() {
+            None
+        } else {
+            Some(pathfinder_core::health::serve(
+                &settings.health_addr,
+                "digest-sender",
+                pool.clone(),
+                shutdown.clone(),
+            )?)
+        };
 
         let scheduler = Scheduler {
             pool: pool.clone(),
@@ -77,7 +88,15 @@ impl Application {
             }
         });
         tracing::info!("digest-sender running");
-        Ok(Self { tasks: vec![tokio::spawn(scheduler.run()), sending] })
+        let health_port = health.as_ref().map(|h| h.port);
+        let mut tasks = vec![tokio::spawn(scheduler.run()), sending];
+        tasks.extend(health.map(|h| h.task));
+        Ok(Self { tasks, health_port })
+    }
+
+    /// The port of the HEALTH_ADDR listener, when there is one.
+    pub fn health_port(&self) -> Option<u16> {
+        self.health_port
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -74,6 +74,7 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics::get))
                 .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
                 .route("/admin/stats", web::get().to(routes::admin::stats::get))
+                .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
                 .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
                 .default_service(web::to(not_found))
         })

@@ -5,6 +5,7 @@
 //! [`telemetry`] (logs and metrics) and cooperative [`shutdown`].
 
 pub mod db;
+pub mod health;
 pub mod jobs;
 pub mod listen;
 pub mod migrations;

@@ -19,6 +19,8 @@ where
         }
     };
     telemetry::init_logging(&settings);
+    // Every service records metrics from its first moment; the recorder must exist before they do.
+    let _ = telemetry::metrics_handle();
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.is::<crate::shutdown::Stopped>() => {

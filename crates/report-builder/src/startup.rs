@@ -22,6 +22,7 @@ const POLL: Duration = Duration::from_secs(5);
 
 pub struct Application {
     tasks: Vec<JoinHandle<()>>,
+    health_port: Option<u16>,
 }
 
 /// The generator settings describe (templates and storage).
@@ -53,6 +54,16 @@ impl Application {
         let generator = generator(&settings)?;
         let pool = db::create_pool(&settings, "report-builder")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
+        let health = if settings.health_addr.is_empty() {
+            None
+        } else {
+            Some(pathfinder_core::health::serve(
+                &settings.health_addr,
+                "report-builder",
+                pool.clone(),
+                shutdown.clone(),
+            )?)
+        };
         let (month_end, purge) = jobs(&settings, generator.clone());
         let scheduler = Scheduler {
             pool: pool.clone(),
@@ -83,7 +94,15 @@ impl Application {
             }
         });
         tracing::info!("report-builder running");
-        Ok(Self { tasks: vec![tokio::spawn(scheduler.run()), reports] })
+        let health_port = health.as_ref().map(|h| h.port);
+        let mut tasks = vec![tokio::spawn(scheduler.run()), reports];
+        tasks.extend(health.map(|h| h.task));
+        Ok(Self { tasks, health_port })
+    }
+
+    /// The port of the HEALTH_ADDR listener, when there is one.
+    pub fn health_port(&self) -> Option<u16> {
+        self.health_port
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 
 mod crash;
 mod enrichment;
+mod health;
 mod helpers;
 mod ordering;
 mod poison;

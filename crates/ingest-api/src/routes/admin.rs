@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod generate_reports;
+pub mod recent_detections;
 pub mod send_digests;
 pub mod stats;

@@ -99,3 +99,41 @@ async fn generate_reports_queues_a_month_to_date_report() {
     );
     assert_eq!(reply.json["reportId"], row.get::<_, i64>(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_detections_are_newest_first_and_limits_are_validated() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    app.sql(
+        "INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule,
+                                 rules_version, detected_at) VALUES
+           (1, 'a', 'ada', 'VP Sales', 'vp', NULL, 'new', 'vice-president', 'v1', '2026-11-20T10:00:00Z'),
+           (2, 'a', 'ada', 'CEO', 'c_suite', 'vp', 'promotion', 'chief-executive', 'v1', '2026-11-21T10:00:00Z'),
+           (3, 'b', NULL, 'CFO', 'c_suite', NULL, 'new', 'chief-officer', 'v1', '2026-11-19T10:00:00Z')",
+    )
+    .await;
+    let get = |query: &'static str, token: Option<&'static str>| {
+        let mut request = app.http.get(format!("{}/admin/recent-detections{query}", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(get("", None).await.expect("request").status(), 401);
+    assert_eq!(get("", Some("wrong")).await.expect("request").status(), 401);
+    let list: serde_json::Value = get("?limit=2", Some(TOKEN)).await.expect("request").json().await.expect("json");
+    assert_eq!(
+        list,
+        serde_json::json!([
+            {"id": 2, "userId": "a", "username": "ada", "title": "CEO", "seniority": "c_suite", "previousSeniority": "vp",
+             "kind": "promotion", "detectedAt": "2026-11-21T10:00:00.000Z"},
+            {"id": 1, "userId": "a", "username": "ada", "title": "VP Sales", "seniority": "vp", "previousSeniority": null,
+             "kind": "new", "detectedAt": "2026-11-20T10:00:00.000Z"}
+        ])
+    );
+    for bad in ["?limit=0", "?limit=1001", "?limit=abc", "?order=asc"] {
+        let response = get(bad, Some(TOKEN)).await.expect("request");
+        assert_eq!(response.status(), 422, "{bad}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "invalid-field");
+    }
+}
