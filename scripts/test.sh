@@ -7,7 +7,8 @@
 #   3. cargo nextest run --workspace --no-fail-fast (cargo-nextest is installed first if missing). Extra
 #      arguments of this script go to nextest, e.g. `scripts/test.sh -E 'test(dedupe)'`.
 #   4. docker-compose config -q, if docker-compose.yml exists and docker-compose is installed.
-#   Also installs moto[server] (pip) when missing: the S3 storage tests start it as a local S3-compatible server.
+#   Also installs moto[server] and openapi-spec-validator (pip) when missing: the S3 storage tests start moto as a
+#   local S3-compatible server; the OpenAPI test validates /openapi.json with the validator.
 # Exits non-zero if any step failed (the compose check still runs after failed tests).
 set -euo pipefail
 
@@ -44,20 +45,21 @@ ensure_nextest() {
     fi
 }
 
-# The S3 storage tests start moto's S3-compatible server (PyPI package moto[server]).
-ensure_s3_server() {
-    if python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
+# Python tools the tests start: moto's S3-compatible server (storage tests) and openapi-spec-validator (the
+# /openapi.json test). Installed with pip when missing.
+ensure_python_tools() {
+    if python3 -c 'import moto.server, flask, openapi_spec_validator' >/dev/null 2>&1; then
         return 0
     fi
     command -v python3 >/dev/null 2>&1 || pf_die "$TAG" "python3 not found: install the Debian package python3"
-    say "installing the local S3 server for the storage tests (pip install 'moto[server]')"
-    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' ||
-        pf_die "$TAG" "cannot install moto[server] (the S3 storage tests need it): pip install 'moto[server]'"
+    say "installing test tools (pip install 'moto[server]' openapi-spec-validator)"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' openapi-spec-validator ||
+        pf_die "$TAG" "cannot install the test tools: pip install 'moto[server]' openapi-spec-validator"
 }
 
 drop_leftover_test_databases
 ensure_nextest
-ensure_s3_server
+ensure_python_tools
 
 status=0
 say "cargo nextest run --workspace --no-fail-fast $* (DATABASE_URL=$(pf_url_redact "$DATABASE_URL"))"

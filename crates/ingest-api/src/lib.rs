@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod payload;
 pub mod routes;
 pub mod signature;

@@ -17,6 +17,20 @@ use crate::routes::{self, AppState};
 use crate::signature::Verifier;
 use crate::store::{EventWriter, WriterConfig};
 
+/// Every route the server registers, as (method, path): `GET /openapi.json` must describe exactly these (tested).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/webhooks/community"),
+    ("post", "/webhooks/discourse"),
+    ("get", "/health"),
+    ("get", "/ready"),
+    ("get", "/metrics"),
+    ("get", "/openapi.json"),
+    ("get", "/admin/stats"),
+    ("get", "/admin/recent-detections"),
+    ("post", "/admin/send-digests"),
+    ("post", "/admin/generate-reports"),
+];
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -72,6 +86,7 @@ impl Application {
                 .route("/health", web::get().to(routes::health::get))
                 .route("/ready", web::get().to(routes::ready::get))
                 .route("/metrics", web::get().to(routes::metrics::get))
+                .route("/openapi.json", web::get().to(crate::openapi::get_openapi))
                 .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
                 .route("/admin/stats", web::get().to(routes::admin::stats::get))
                 .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))

@@ -8,6 +8,29 @@ use crate::body;
 use crate::error::ApiError;
 use crate::payload::community;
 
+/// A profile field changed (the generic seed format).
+///
+/// Stored once per delivery (sender's `webhook-id` / `X-GitHub-Delivery`, else a hash of the body within the dedupe
+/// window); 202 `{"status":"ignored"}` when the field is not a registered job-title field.
+#[utoipa::path(post, path = "/webhooks/community", operation_id = "receiveCommunityWebhook", tag = "webhooks",
+    request_body(content = crate::openapi::CommunityWebhook, content_type = "application/json"),
+    params(
+        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks delivery id (also the dedupe key)"),
+        ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks Unix timestamp"),
+        ("webhook-signature" = Option<String>, Header, description = "Standard Webhooks `v1,<base64>` signatures"),
+        ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub-style `sha256=<hex>` signature"),
+        ("X-GitHub-Delivery" = Option<String>, Header, description = "GitHub-style delivery id (dedupe key)"),
+    ),
+    responses(
+        (status = 202, description = "Stored and committed (`accepted`, with eventId), or `ignored`", body = crate::openapi::Stored),
+        (status = 200, description = "The same delivery again: nothing new stored", body = crate::openapi::Stored),
+        (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,

@@ -8,6 +8,23 @@ use crate::body;
 use crate::error::ApiError;
 use crate::payload::discourse::{self, DiscourseFieldConfig};
 
+/// A Discourse `user_updated` (or `user_created`) webhook; the title is `user.user_fields["<id>"]`.
+#[utoipa::path(post, path = "/webhooks/discourse", operation_id = "receiveDiscourseWebhook", tag = "webhooks",
+    request_body(content = crate::openapi::DiscourseWebhook, content_type = "application/json"),
+    params(
+        ("X-Discourse-Event" = String, Header, description = "The event type; only user_updated and user_created are stored"),
+        ("X-Discourse-Event-Signature" = Option<String>, Header, description = "`sha256=<hex>` HMAC of the body"),
+    ),
+    responses(
+        (status = 202, description = "Stored (`accepted`), or `ignored` (another event type)", body = crate::openapi::Stored),
+        (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::Stored),
+        (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,

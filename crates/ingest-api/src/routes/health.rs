@@ -3,6 +3,8 @@
 use actix_web::HttpResponse;
 use serde_json::json;
 
+#[utoipa::path(get, path = "/health", operation_id = "health", tag = "service",
+    responses((status = 200, description = "The process runs", body = crate::openapi::Status)))]
 pub async fn get() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }

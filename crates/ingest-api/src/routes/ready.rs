@@ -10,6 +10,10 @@ use super::AppState;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The database answers and its schema is current.
+#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "service",
+    responses((status = 200, description = "Ready", body = crate::openapi::Status),
+              (status = 503, description = "Database unreachable or schema behind", body = crate::openapi::Status)))]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     match tokio::time::timeout(CHECK_TIMEOUT, check(&state)).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({"status": "ready"})),

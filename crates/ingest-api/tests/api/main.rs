@@ -6,6 +6,7 @@ mod dedupe;
 mod discourse;
 mod helpers;
 mod observability;
+mod openapi;
 mod outage;
 mod refused;
 mod signatures;

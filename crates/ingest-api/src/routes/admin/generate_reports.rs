@@ -12,6 +12,11 @@ const QUEUE: &str = "
 INSERT INTO reports (month, kind, status, period_start, period_end)
 VALUES ($1, 'month_to_date', 'pending', $2, now()) RETURNING id";
 
+#[utoipa::path(post, path = "/admin/generate-reports", operation_id = "adminGenerateReports", tag = "admin", security(("admin_token" = [])),
+    responses((status = 202, description = "A month-to-date report is queued", body = crate::openapi::ReportQueued),
+              (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
+              (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let now = Utc::now().with_timezone(&state.tz);

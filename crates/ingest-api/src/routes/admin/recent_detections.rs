@@ -16,6 +16,13 @@ const RECENT: &str = "
 SELECT id, user_id, username, title, seniority, previous_seniority, kind, detected_at
 FROM detections ORDER BY detected_at DESC, id DESC LIMIT $1";
 
+#[utoipa::path(get, path = "/admin/recent-detections", operation_id = "adminRecentDetections", tag = "admin", security(("admin_token" = [])),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 50)")),
+    responses((status = 200, description = "Newest first", body = Vec<crate::openapi::RecentDetection>),
+              (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
+              (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
+              (status = 422, description = "limit outside 1..1000, or an unknown parameter", body = crate::openapi::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let limit = parse_limit(request.query_string())?;

@@ -11,6 +11,11 @@ use super::auth::require_admin;
 use crate::error::ApiError;
 use crate::routes::AppState;
 
+#[utoipa::path(post, path = "/admin/send-digests", operation_id = "adminSendDigests", tag = "admin", security(("admin_token" = [])),
+    responses((status = 202, description = "Digests built; digest-sender delivers them", body = crate::openapi::DigestsQueued),
+              (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
+              (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let job = digest_sender::weekly::WeeklyDigestJob { channels: state.digest_channels.clone() };

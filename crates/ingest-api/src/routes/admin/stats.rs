@@ -19,6 +19,11 @@ SELECT
   (SELECT count(*) FROM detections),
   (SELECT count(*) FROM detections WHERE detected_at > now() - interval '7 days')";
 
+#[utoipa::path(get, path = "/admin/stats", operation_id = "adminStats", tag = "admin", security(("admin_token" = [])),
+    responses((status = 200, description = "Counts", body = crate::openapi::Stats),
+              (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
+              (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };

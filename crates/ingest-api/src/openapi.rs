@@ -1,0 +1,174 @@
+//! `GET /openapi.json`: the API described from the code (utoipa). Every handler carries its `#[utoipa::path]`; the
+//! schemas below document the bodies. A test compares the document's operations with [`crate::startup::ROUTES`],
+//! the table the server registers, so the two cannot drift apart.
+
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The seed webhook body (unknown keys are ignored).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"userId": "42", "username": "ada", "profileField": "Job Title",
+                          "value": "Chief Executive Officer", "oldValue": null}))]
+#[serde(rename_all = "camelCase")]
+pub struct CommunityWebhook {
+    /// A string or an integer.
+    #[schema(value_type = String)]
+    pub user_id: String,
+    pub username: Option<String>,
+    pub profile_field: String,
+    /// The new title; null when the member cleared it.
+    pub value: Option<String>,
+    pub old_value: Option<String>,
+}
+
+/// A Discourse `user_updated` delivery (only `user.id`, `user.username` and `user.user_fields` are read).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": 77, "username": "jdoe", "user_fields": {"1": "VP of Engineering"}}}))]
+pub struct DiscourseWebhook {
+    #[schema(value_type = Object)]
+    pub user: serde_json::Value,
+}
+
+/// Stored (202 accepted) or already stored (200 duplicate).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "accepted", "eventId": 1}))]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    /// `accepted` or `duplicate`.
+    pub status: String,
+    pub event_id: i64,
+}
+
+/// Not a watched field or event: nothing stored (202).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ignored"}))]
+pub struct Ignored {
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable kebab-case code, e.g. `invalid-field`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid-field", "message": "userId must be a string or an integer"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// One detection, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": 2, "userId": "42", "username": "ada", "title": "Chief Executive Officer",
+                          "seniority": "c_suite", "previousSeniority": "vp", "kind": "promotion",
+                          "detectedAt": "2026-11-21T10:00:00.000Z"}))]
+#[serde(rename_all = "camelCase")]
+pub struct RecentDetection {
+    pub id: i64,
+    pub user_id: String,
+    pub username: Option<String>,
+    pub title: String,
+    /// `c_suite` or `vp`.
+    pub seniority: String,
+    pub previous_seniority: Option<String>,
+    /// `new` or `promotion`.
+    pub kind: String,
+    pub detected_at: String,
+}
+
+/// Counts for an operator.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"events": {"received": 9, "pending": 0, "processed": 9, "failed": 0},
+                          "seniors": {"c_suite": 5, "vp": 2}, "detections": {"total": 8, "last7Days": 8},
+                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3}}))]
+pub struct Stats {
+    #[schema(value_type = Object)]
+    pub events: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub seniors: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub detections: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub digests: serde_json::Value,
+    #[serde(rename = "failedDigests")]
+    #[schema(value_type = Vec<Object>)]
+    pub failed_digests: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub reports: serde_json::Value,
+}
+
+/// Digests built now, per channel.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "queued", "digests": {"email": {"digests": 1, "detections": 3}}}))]
+pub struct DigestsQueued {
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub digests: serde_json::Value,
+}
+
+/// A month-to-date report queued for report-builder.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "queued", "reportId": 3, "month": "2026-11"}))]
+#[serde(rename_all = "camelCase")]
+pub struct ReportQueued {
+    pub status: String,
+    pub report_id: i64,
+    pub month: String,
+}
+
+/// `/health` and `/ready`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ready"}))]
+pub struct Status {
+    pub status: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "admin_token",
+                SecurityScheme::Http(
+                    HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("ADMIN_TOKEN")).build(),
+                ),
+            );
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CaptPathfinder ingest-api", description = "Webhooks in, operator's admin API out."),
+    paths(
+        crate::routes::community::post,
+        crate::routes::discourse::post,
+        crate::routes::health::get,
+        crate::routes::ready::get,
+        crate::routes::metrics::get,
+        get_openapi,
+        crate::routes::admin::stats::get,
+        crate::routes::admin::recent_detections::get,
+        crate::routes::admin::send_digests::post,
+        crate::routes::admin::generate_reports::post,
+    ),
+    components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
+                        Stats, DigestsQueued, ReportQueued, Status)),
+    modifiers(&BearerAuth),
+    tags((name = "webhooks", description = "Profile events from the community platform"),
+         (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),
+         (name = "service", description = "Health, readiness, metrics, this document"))
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn get_openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}
