@@ -31,6 +31,8 @@ pub enum ApiError {
     NotFound,
     #[error("missing or wrong admin token")]
     Unauthorized,
+    #[error("this form did not come from the dashboard")]
+    Forbidden,
     #[error("database unavailable, retry later")]
     DatabaseUnavailable { retry_after_secs: u64 },
 }
@@ -50,6 +52,7 @@ impl ApiError {
             Self::InvalidField(_) => "invalid-field",
             Self::NotFound => "not-found",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::DatabaseUnavailable { .. } => "database-unavailable",
         }
     }
@@ -65,6 +68,7 @@ impl ResponseError for ApiError {
             Self::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::DatabaseUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -156,12 +156,19 @@ impl Modify for BearerAuth {
         crate::routes::admin::recent_detections::get,
         crate::routes::admin::send_digests::post,
         crate::routes::admin::generate_reports::post,
+        crate::routes::admin::dashboard::get,
+        crate::routes::admin::dashboard::login,
+        crate::routes::admin::dashboard::logout,
+        crate::routes::admin::dashboard::send_digests,
+        crate::routes::admin::dashboard::generate_report,
+        crate::routes::admin::dashboard::report_file,
     ),
     components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
                         Stats, DigestsQueued, ReportQueued, Status)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),
+         (name = "dashboard", description = "The operator's HTML dashboard (cookie sign-in, CSRF-protected forms)"),
          (name = "service", description = "Health, readiness, metrics, this document"))
 )]
 pub struct ApiDoc;

@@ -29,6 +29,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/recent-detections"),
     ("post", "/admin/send-digests"),
     ("post", "/admin/generate-reports"),
+    ("get", "/admin"),
+    ("post", "/admin/login"),
+    ("post", "/admin/logout"),
+    ("post", "/admin/actions/send-digests"),
+    ("post", "/admin/actions/generate-report"),
+    ("get", "/admin/reports/{id}/{kind}"),
 ];
 
 pub struct Application {
@@ -69,6 +75,8 @@ impl Application {
             admin_token: settings.admin_token().map(str::to_owned),
             tz: settings.tz(),
             digest_channels: digest_sender::channels::enabled(&settings),
+            pages: load_pages(&settings.delivery.templates_dir)?,
+            reports_dir: std::path::PathBuf::from(&settings.reports_dir),
         });
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
@@ -91,6 +99,12 @@ impl Application {
                 .route("/admin/stats", web::get().to(routes::admin::stats::get))
                 .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
                 .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
+                .route("/admin", web::get().to(routes::admin::dashboard::get))
+                .route("/admin/login", web::post().to(routes::admin::dashboard::login))
+                .route("/admin/logout", web::post().to(routes::admin::dashboard::logout))
+                .route("/admin/actions/send-digests", web::post().to(routes::admin::dashboard::send_digests))
+                .route("/admin/actions/generate-report", web::post().to(routes::admin::dashboard::generate_report))
+                .route("/admin/reports/{id}/{kind}", web::get().to(routes::admin::dashboard::report_file))
                 .default_service(web::to(not_found))
         })
         .workers(http_workers)
@@ -122,6 +136,19 @@ impl Application {
         tracing::info!("ingest-api stopped");
         Ok(())
     }
+}
+
+/// The dashboard's templates; a missing or broken one stops the service at start, naming the file.
+fn load_pages(dir: &str) -> anyhow::Result<tera::Tera> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![".html"]);
+    for name in ["admin-login.html", "admin-dashboard.html"] {
+        let path = std::path::Path::new(dir).join(name);
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {} (PATHFINDER_DELIVERY__TEMPLATES_DIR)", path.display()))?;
+        tera.add_raw_template(name, &source).with_context(|| format!("template {} does not parse", path.display()))?;
+    }
+    Ok(tera)
 }
 
 async fn not_found() -> HttpResponse {

@@ -21,4 +21,7 @@ pub struct AppState {
     pub admin_token: Option<String>,
     pub tz: chrono_tz::Tz,
     pub digest_channels: Vec<digest_sender::assemble::Channel>,
+    /// The dashboard's pages (config/templates/admin-*.html).
+    pub pages: tera::Tera,
+    pub reports_dir: std::path::PathBuf,
 }

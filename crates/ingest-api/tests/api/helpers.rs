@@ -48,6 +48,10 @@ pub fn test_settings(
         ("PATHFINDER_DATABASE__POOL_SIZE".into(), "4".into()),
         ("PATHFINDER_DATABASE__ACQUIRE_TIMEOUT_MS".into(), "1000".into()),
         ("PATHFINDER_DATABASE__CONNECT_TIMEOUT_MS".into(), "1000".into()),
+        (
+            "PATHFINDER_DELIVERY__TEMPLATES_DIR".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/templates").into(),
+        ),
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::load_from(vars)

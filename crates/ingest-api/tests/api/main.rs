@@ -2,6 +2,7 @@
 
 mod admin;
 mod community;
+mod dashboard;
 mod dedupe;
 mod discourse;
 mod helpers;

@@ -18,18 +18,23 @@ use crate::routes::AppState;
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
+    let summary = queue_digests(&state).await?;
+    Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": summary})))
+}
+
+/// Builds digests now from every detection not yet in one (also the dashboard's button).
+pub async fn queue_digests(state: &AppState) -> Result<serde_json::Value, ApiError> {
     let job = digest_sender::weekly::WeeklyDigestJob { channels: state.digest_channels.clone() };
     let week = schedule::period_containing(Job::WeeklyDigest, state.tz, chrono::Utc::now());
-    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
     match run_once(&state.pool, &job, &week, Trigger::Manual).await {
         Ok(RunOutcome::Ran(summary)) => {
             tracing::info!(summary = %summary, "admin: digests queued");
-            Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": summary})))
+            Ok(summary)
         }
-        Ok(RunOutcome::AlreadyRun) => Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": {}}))),
+        Ok(RunOutcome::AlreadyRun) => Ok(json!({})),
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "admin: digest build failed");
-            Err(unavailable)
+            Err(ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs })
         }
     }
 }
