@@ -5,7 +5,8 @@
 #   1. scripts/db.sh; a fresh database pathfinder_demo, migrated;
 #   2. demo detections for October 2026 (made-up members and titles, across the month's weeks);
 #   3. target/debug/pathfinder jobs run month-end-report --at 2026-10-15T12:00:00Z into a temporary REPORTS_DIR;
-#   4. chromium --headless screenshots: docs/report-screenshot.png (desktop) and docs/report-screenshot-phone.png.
+#   4. chromium --headless screenshots: docs/report-screenshot.png (desktop) and docs/report-screenshot-phone.png;
+#   5. the dashboard's browser test with PF_UPDATE_SCREENSHOTS=1: docs/dashboard-screenshot.png.
 # Chromium comes from the Debian package "chromium" (installed with apt-get when missing and root).
 set -euo pipefail
 
@@ -67,3 +68,8 @@ shoot 1100,1500 docs/report-screenshot.png
 shoot 390,1400 docs/report-screenshot-phone.png
 cp "$HTML" docs/report-example.html
 say "wrote docs/report-example.html (the page itself)"
+
+say "dashboard screenshot (the browser test, refreshing docs/dashboard-screenshot.png)"
+PF_UPDATE_SCREENSHOTS=1 DATABASE_URL=$DATABASE_URL PF_ADMIN_DATABASE_URL=$PF_ADMIN_DATABASE_URL \
+    cargo nextest run -p ingest-api -E 'test(an_operator_signs_in)' >/dev/null
+say "wrote docs/dashboard-screenshot.png"

@@ -8,7 +8,8 @@
 #      arguments of this script go to nextest, e.g. `scripts/test.sh -E 'test(dedupe)'`.
 #   4. docker-compose config -q, if docker-compose.yml exists and docker-compose is installed.
 #   Also installs moto[server] and openapi-spec-validator (pip) when missing: the S3 storage tests start moto as a
-#   local S3-compatible server; the OpenAPI test validates /openapi.json with the validator.
+#   local S3-compatible server; the OpenAPI test validates /openapi.json with the validator. And, for the dashboard's
+#   browser test, Debian's chromium and playwright-core (npm ci in tests/e2e) when missing.
 # Exits non-zero if any step failed (the compose check still runs after failed tests).
 set -euo pipefail
 
@@ -57,9 +58,22 @@ ensure_python_tools() {
         pf_die "$TAG" "cannot install the test tools: pip install 'moto[server]' openapi-spec-validator"
 }
 
+# The dashboard's browser test drives Debian's Chromium with playwright-core (tests/e2e).
+ensure_browser_tools() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        pf_apt_install "$TAG" chromium || pf_die "$TAG" "chromium not found (the dashboard test needs it): install the Debian package chromium"
+    fi
+    command -v node >/dev/null 2>&1 || pf_apt_install "$TAG" nodejs npm || pf_die "$TAG" "node not found: install nodejs and npm"
+    if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
+        say "installing playwright-core for the dashboard test (npm ci in tests/e2e)"
+        (cd tests/e2e && npm ci --no-audit --no-fund --silent) || pf_die "$TAG" "npm ci in tests/e2e failed"
+    fi
+}
+
 drop_leftover_test_databases
 ensure_nextest
 ensure_python_tools
+ensure_browser_tools
 
 status=0
 say "cargo nextest run --workspace --no-fail-fast $* (DATABASE_URL=$(pf_url_redact "$DATABASE_URL"))"

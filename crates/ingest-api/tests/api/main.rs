@@ -1,6 +1,7 @@
 //! ingest-api integration tests: the real service on port 0, each test with its own PostgreSQL database.
 
 mod admin;
+mod browser;
 mod community;
 mod dashboard;
 mod dedupe;
