@@ -75,7 +75,10 @@ async fn ready(pool: web::Data<DbPool>) -> HttpResponse {
     }
 }
 
-async fn metrics() -> HttpResponse {
+async fn metrics(pool: web::Data<DbPool>) -> HttpResponse {
+    if let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(1), pool.get()).await {
+        telemetry::gauges::refresh(&**client).await;
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(telemetry::metrics_handle().render())

@@ -1,5 +1,7 @@
 //! Logs (tracing) and metrics (Prometheus text) set up once per process.
 
+pub mod gauges;
+
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 

@@ -27,6 +27,9 @@ async fn metrics_count_requests_outcomes_and_batches() {
         "pathfinder_ingest_events_total{outcome=\"duplicate\"}",
         "pathfinder_ingest_batch_size_rows_bucket",
         "pathfinder_ingest_commit_duration_seconds_bucket",
+        "pathfinder_events_pending 1",
+        "pathfinder_events_oldest_pending_age_seconds",
+        "pathfinder_digests{status=\"failed\"} 0",
     ] {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");
     }
