@@ -6,11 +6,13 @@
 #   2. Drop leftover test databases (pf_test_*) that killed test runs left behind.
 #   3. cargo nextest run --workspace --no-fail-fast (cargo-nextest is installed first if missing). Extra
 #      arguments of this script go to nextest, e.g. `scripts/test.sh -E 'test(dedupe)'`.
-#   4. docker-compose config -q, if docker-compose.yml exists and docker-compose is installed.
-#   Also installs moto[server] and openapi-spec-validator (pip) when missing: the S3 storage tests start moto as a
-#   local S3-compatible server; the OpenAPI test validates /openapi.json with the validator. And, for the dashboard's
+#   4. scripts/deploy-check.sh: docker-compose config -q (docker-compose is installed with apt-get when missing),
+#      the Dockerfile, the Kubernetes manifests (strict schema validation) and the systemd units.
+#   Also installs moto[server], openapi-spec-validator and schemathesis (pip) when missing: the S3 storage tests
+#   start moto as a local S3-compatible server; the OpenAPI test validates /openapi.json with the validator, and
+#   the schemathesis test fuzzes every documented operation of a running ingest-api, failing on any 5xx. And, for the dashboard's
 #   browser test, Debian's chromium and playwright-core (npm ci in tests/e2e) when missing.
-# Exits non-zero if any step failed (the compose check still runs after failed tests).
+# Exits non-zero if any step failed (the deployment check still runs after failed tests).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -46,16 +48,17 @@ ensure_nextest() {
     fi
 }
 
-# Python tools the tests start: moto's S3-compatible server (storage tests) and openapi-spec-validator (the
-# /openapi.json test). Installed with pip when missing.
+# Python tools the tests start: moto's S3-compatible server (storage tests), openapi-spec-validator (the
+# /openapi.json test) and schemathesis (API fuzzing). Installed with pip when missing.
 ensure_python_tools() {
-    if python3 -c 'import moto.server, flask, openapi_spec_validator' >/dev/null 2>&1; then
+    if python3 -c 'import moto.server, flask, openapi_spec_validator' >/dev/null 2>&1 &&
+        command -v schemathesis >/dev/null 2>&1; then
         return 0
     fi
     command -v python3 >/dev/null 2>&1 || pf_die "$TAG" "python3 not found: install the Debian package python3"
-    say "installing test tools (pip install 'moto[server]' openapi-spec-validator)"
-    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' openapi-spec-validator ||
-        pf_die "$TAG" "cannot install the test tools: pip install 'moto[server]' openapi-spec-validator"
+    say "installing test tools (pip install 'moto[server]' openapi-spec-validator schemathesis)"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' openapi-spec-validator schemathesis ||
+        pf_die "$TAG" "cannot install the test tools: pip install 'moto[server]' openapi-spec-validator schemathesis"
 }
 
 # The dashboard's browser test drives Debian's Chromium with playwright-core (tests/e2e).
@@ -79,14 +82,13 @@ status=0
 say "cargo nextest run --workspace --no-fail-fast $* (DATABASE_URL=$(pf_url_redact "$DATABASE_URL"))"
 cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 
-if [[ -f docker-compose.yml ]] && command -v docker-compose >/dev/null 2>&1; then
-    say "docker-compose config -q"
-    docker-compose config -q || { say "docker-compose.yml is invalid"; status=1; }
-elif [[ ! -f docker-compose.yml ]]; then
-    say "skipping the docker-compose check: no docker-compose.yml"
-else
-    say "skipping the docker-compose check: docker-compose is not installed"
+# The deployment files: docker-compose config -q (docker-compose is installed with apt-get when missing), the
+# Dockerfile's targets, the Kubernetes manifests against their schemas, the systemd units (scripts/deploy-check.sh).
+if ! command -v docker-compose >/dev/null 2>&1; then
+    pf_apt_install "$TAG" docker-compose || say "docker-compose is missing and cannot be installed here"
 fi
+say "scripts/deploy-check.sh"
+scripts/deploy-check.sh || { say "the deployment files are invalid (scripts/deploy-check.sh)"; status=1; }
 
 if ((status != 0)); then
     say "FAILED (exit status $status)"

@@ -28,6 +28,13 @@ pub(crate) const LOCK_MEMBERS: &str = "
 SELECT pg_advisory_xact_lock(hashtextextended(u, 7370))
 FROM (SELECT DISTINCT unnest($1::text[]) AS u ORDER BY 1) members";
 
+/// Events of opted-out members that arrived before (or while) they opted out: dropped unprocessed, never classified.
+const DROP_OPTED_OUT: &str = "
+DELETE FROM events_raw e
+WHERE e.user_id = ANY($1) AND e.status = 'pending'
+  AND EXISTS (SELECT 1 FROM member_opt_outs)
+  AND EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.member_hash = pf_member_hash(e.user_id))";
+
 const PENDING_OF_MEMBERS: &str = "
 SELECT id, user_id, username, value, received_at FROM events_raw
 WHERE user_id = ANY($1) AND status = 'pending'
@@ -49,12 +56,20 @@ ON CONFLICT (user_id) DO UPDATE SET
     rules_version = EXCLUDED.rules_version, last_event_id = EXCLUDED.last_event_id,
     senior_since = EXCLUDED.senior_since, updated_at = now()";
 
+/// New detections, each recorded in the audit log (rule, rules version, event id; no personal data).
 const INSERT_DETECTIONS: &str = "
-INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule, rules_version,
-                        detected_at, enrichment_status)
-SELECT *, clock_timestamp(), $10 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                             $7::text[], $8::text[], $9::text[])
-ON CONFLICT (event_id) DO NOTHING";
+WITH inserted AS (
+    INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule,
+                            rules_version, detected_at, enrichment_status)
+    SELECT *, clock_timestamp(), $10 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                                 $6::text[], $7::text[], $8::text[], $9::text[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, event_id, seniority, kind, rule, rules_version
+)
+SELECT pf_audit_append('detection', $11, id::text,
+                       jsonb_build_object('eventId', event_id, 'seniority', seniority, 'kind', kind, 'rule', rule,
+                                          'rulesVersion', rules_version))
+FROM (SELECT * FROM inserted ORDER BY id) AS ordered";
 
 const MARK_PROCESSED: &str = "
 UPDATE events_raw SET status = 'processed', processed_at = now(), processed_by = $2, locked_by = NULL,
@@ -71,6 +86,10 @@ pub async fn apply_members(
 ) -> Result<Applied, tokio_postgres::Error> {
     let members: Vec<&str> = members.iter().map(String::as_str).collect();
     tx.execute(LOCK_MEMBERS, &[&members]).await?;
+    let dropped = tx.execute(DROP_OPTED_OUT, &[&members]).await?;
+    if dropped > 0 {
+        tracing::info!(events = dropped, "dropped events of opted-out members unprocessed");
+    }
     let events = tx.query(PENDING_OF_MEMBERS, &[&members]).await?;
     let mut states: HashMap<String, Option<SeniorState>> = HashMap::with_capacity(members.len());
     for row in tx.query(STATES, &[&members]).await? {
@@ -126,7 +145,7 @@ pub async fn apply_members(
         write_states(tx, &kept).await?;
     }
     if !detections.is_empty() {
-        write_detections(tx, &detections, if enrich { "pending" } else { "none" }).await?;
+        write_detections(tx, &detections, if enrich { "pending" } else { "none" }, worker).await?;
     }
     tx.execute(MARK_PROCESSED, &[&processed, &worker]).await?;
     metrics::counter!("pathfinder_classifier_events_processed_total").increment(processed.len() as u64);
@@ -156,6 +175,7 @@ async fn write_detections(
     tx: &Transaction<'_>,
     detections: &[(String, Detection)],
     enrichment_status: &str,
+    worker: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let events: Vec<i64> = detections.iter().map(|(_, d)| d.event_id).collect();
     let users: Vec<&str> = detections.iter().map(|(u, _)| u.as_str()).collect();
@@ -168,7 +188,19 @@ async fn write_detections(
     let versions: Vec<&str> = detections.iter().map(|(_, d)| d.rules_version.as_str()).collect();
     tx.execute(
         INSERT_DETECTIONS,
-        &[&events, &users, &usernames, &titles, &levels, &previous, &kinds, &rules, &versions, &enrichment_status],
+        &[
+            &events,
+            &users,
+            &usernames,
+            &titles,
+            &levels,
+            &previous,
+            &kinds,
+            &rules,
+            &versions,
+            &enrichment_status,
+            &format!("classifier:{worker}"),
+        ],
     )
     .await?;
     Ok(())

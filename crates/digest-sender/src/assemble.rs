@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use pathfinder_core::privacy::audit;
 use tokio_postgres::Transaction;
 
 /// Most detections one digest carries.
@@ -69,6 +70,8 @@ pub async fn build(
             let count = i32::try_from(chunk.len()).unwrap_or(DIGEST_SIZE as i32);
             let digest: i64 = tx.query_one(NEW_DIGEST, &[&channel.as_str(), &run_key, &count]).await?.get(0);
             tx.execute(ITEMS, &[&digest, &channel.as_str(), &chunk]).await?;
+            let details = serde_json::json!({"channel": channel.as_str(), "runKey": run_key, "detectionCount": count});
+            audit::append(tx, "digest.built", "weekly-digest", Some(&digest.to_string()), &details).await?;
             digests += 1;
         }
         summary.insert(channel.as_str(), (digests, ids.len()));

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono_tz::Tz;
 use pathfinder_core::db::DbPool;
+use pathfinder_core::privacy::audit;
+use serde_json::json;
 
 use crate::content;
 use crate::render::{Rendered, Renderer};
@@ -96,6 +98,9 @@ impl Sender {
                     )
                     .await?;
                     tx.execute(SENT, &[&id, &transport.name(), &delivered.remote_id, &self.id]).await?;
+                    let details = json!({"channel": channel, "transport": transport.name(), "status": "sent",
+                                         "attempt": attempt, "remoteId": delivered.remote_id, "durationMs": elapsed});
+                    audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
                     tx.commit().await?;
                     pass.sent += 1;
                     metrics::counter!("pathfinder_digests_sent_total", "channel" => channel.clone(), "transport" => transport.name()).increment(1);
@@ -112,6 +117,11 @@ impl Sender {
                     .await?;
                     let wait_secs = i64::try_from(wait.as_secs()).unwrap_or(3600);
                     tx.execute(FAILED, &[&id, &transport.name(), &give_up, &message, &wait_secs, &self.id]).await?;
+                    let status = if give_up { "failed" } else { "retry" };
+                    let details = json!({"channel": channel, "transport": transport.name(), "status": status,
+                                         "attempt": attempt, "error": message.chars().take(200).collect::<String>(),
+                                         "durationMs": elapsed});
+                    audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
                     tx.commit().await?;
                     pass.failed += 1;
                     metrics::counter!("pathfinder_digest_delivery_failures_total", "channel" => channel.clone(), "transport" => transport.name()).increment(1);

@@ -13,13 +13,14 @@ use crate::error::ApiError;
 /// How long a client may take to send its body.
 const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Rejects anything but `application/json` (parameters such as `charset=utf-8` are fine).
+/// Rejects anything but `application/json` (parameters such as `charset=utf-8` are fine). Content-Type is a
+/// singleton field (RFC 9110 5.3): a request with two of them is ambiguous, whatever they say, and is refused too.
 pub fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(ApiError::UnsupportedMediaType)?;
+    let mut values = request.headers().get_all(header::CONTENT_TYPE);
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let content_type = value.to_str().map_err(|_| ApiError::UnsupportedMediaType)?;
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") { Ok(()) } else { Err(ApiError::UnsupportedMediaType) }
 }

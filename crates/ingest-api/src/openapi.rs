@@ -120,6 +120,53 @@ pub struct ReportQueued {
     pub month: String,
 }
 
+/// What an erasure removed: counts only, never the member's data.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
+                          "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
+                          "reportsToRebuild": 1, "optedOut": false, "auditSeq": 42}))]
+#[serde(rename_all = "camelCase")]
+pub struct ErasureCounts {
+    pub events: u64,
+    pub dedupe_keys: u64,
+    pub senior_states: u64,
+    pub detections: u64,
+    pub unsent_digest_entries: u64,
+    pub emptied_digests_deleted: u64,
+    pub sent_digest_entries: u64,
+    /// Reports sent back to report-builder to be rebuilt without the member.
+    pub reports_to_rebuild: u64,
+    pub opted_out: bool,
+    /// The audit entry recording the erasure.
+    pub audit_seq: i64,
+}
+
+/// `DELETE /admin/members/{userId}` answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "erased", "removed": {"events": 3, "detections": 2, "optedOut": false}}))]
+pub struct Erased {
+    pub status: String,
+    pub removed: ErasureCounts,
+}
+
+/// One audit log entry; `hash` chains it to the one before.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"seq": 7, "at": "2026-11-27T22:00:01.5Z", "kind": "digest.delivery", "actor": "digest-sender",
+                          "subject": "12", "details": {"channel": "email", "transport": "aa", "status": "sent",
+                          "remoteId": "c0ffee"}, "hash": "9f2c..."}))]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: String,
+    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge
+    pub kind: String,
+    /// Who: a service, `cli:<user>`, or the admin token's label.
+    pub actor: String,
+    pub subject: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub hash: String,
+}
+
 /// `/health` and `/ready`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready"}))]
@@ -156,6 +203,8 @@ impl Modify for BearerAuth {
         crate::routes::admin::recent_detections::get,
         crate::routes::admin::send_digests::post,
         crate::routes::admin::generate_reports::post,
+        crate::routes::admin::members::delete,
+        crate::routes::admin::audit::get,
         crate::routes::admin::dashboard::get,
         crate::routes::admin::dashboard::login,
         crate::routes::admin::dashboard::logout,
@@ -164,7 +213,7 @@ impl Modify for BearerAuth {
         crate::routes::admin::dashboard::report_file,
     ),
     components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
-                        Stats, DigestsQueued, ReportQueued, Status)),
+                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, AuditRecord)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),

@@ -68,7 +68,8 @@ impl Verifier {
         let id = header(headers, "webhook-id").ok_or(ApiError::InvalidSignature)?;
         let timestamp = header(headers, "webhook-timestamp").ok_or(ApiError::InvalidSignature)?;
         let sent_at: i64 = timestamp.trim().parse().map_err(|_| ApiError::InvalidSignature)?;
-        if (now - sent_at).abs() > self.tolerance_secs {
+        // abs_diff: `now - sent_at` overflows for timestamps near i64::MIN (a panic with overflow checks on).
+        if now.abs_diff(sent_at) > u64::try_from(self.tolerance_secs).unwrap_or(0) {
             return Err(ApiError::StaleTimestamp);
         }
         let candidates: Vec<Vec<u8>> = signatures

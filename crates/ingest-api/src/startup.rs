@@ -29,6 +29,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/recent-detections"),
     ("post", "/admin/send-digests"),
     ("post", "/admin/generate-reports"),
+    ("delete", "/admin/members/{userId}"),
+    ("get", "/admin/audit"),
     ("get", "/admin"),
     ("post", "/admin/login"),
     ("post", "/admin/logout"),
@@ -73,6 +75,7 @@ impl Application {
             discourse_field_id: settings.discourse.job_title_field_id.clone(),
             discourse_profile_field: settings.discourse.profile_field_name.clone(),
             admin_token: settings.admin_token().map(str::to_owned),
+            admin_label: settings.admin.token_label.clone(),
             tz: settings.tz(),
             digest_channels: digest_sender::channels::enabled(&settings),
             pages: load_pages(&settings.delivery.templates_dir)?,
@@ -99,6 +102,8 @@ impl Application {
                 .route("/admin/stats", web::get().to(routes::admin::stats::get))
                 .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
                 .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
+                .route("/admin/members/{userId}", web::delete().to(routes::admin::members::delete))
+                .route("/admin/audit", web::get().to(routes::admin::audit::get))
                 .route("/admin", web::get().to(routes::admin::dashboard::get))
                 .route("/admin/login", web::post().to(routes::admin::dashboard::login))
                 .route("/admin/logout", web::post().to(routes::admin::dashboard::logout))

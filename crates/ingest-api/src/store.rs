@@ -17,7 +17,7 @@ pub enum StoreOutcome {
     Accepted(i64),
     /// The same delivery was stored before (its event id).
     Duplicate(i64),
-    /// The profile field is not registered as a job-title field; nothing stored.
+    /// The profile field is not registered as a job-title field, or the member opted out; nothing stored.
     Ignored,
 }
 

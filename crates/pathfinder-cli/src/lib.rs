@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use pathfinder_core::Settings;
 
 #[derive(Debug, Parser)]
-#[command(name = "pathfinder", version, about = "Operate CaptPathfinder: schema, classification, schedules, jobs.")]
+#[command(
+    name = "pathfinder",
+    version,
+    about = "Operate CaptPathfinder: schema, classification, schedules, jobs, erasure, audit."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +33,10 @@ enum Command {
         #[command(subcommand)]
         command: commands::digests::DigestsCommand,
     },
+    /// Erase a member from every table (and, with --opt-out, never store them again); prints counts only.
+    Forget(commands::forget::ForgetArgs),
+    /// The audit log: list entries, or `audit verify` the hash chain.
+    Audit(commands::audit::AuditArgs),
     /// Scheduled jobs by hand.
     Jobs {
         #[command(subcommand)]
@@ -68,6 +76,8 @@ pub fn main() -> ExitCode {
             Command::Schedule(args) => commands::schedule::run(&settings, &args),
             Command::Jobs { command } => commands::jobs::run(&settings, command).await,
             Command::Digests { command } => commands::digests::run(&settings, command).await,
+            Command::Forget(args) => commands::forget::run(&settings, &args).await,
+            Command::Audit(args) => commands::audit::run(&settings, &args).await,
         }
     });
     match outcome {

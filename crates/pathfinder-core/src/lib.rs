@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod listen;
 pub mod migrations;
+pub mod privacy;
 pub mod schedule;
 pub mod service;
 pub mod settings;

@@ -46,8 +46,10 @@ impl Generator {
         let data = data::load(client, period).await?;
         let csv = csv_report::render(&data)?;
         let html = self.html.render(&data)?;
-        let csv_uri = self.storage.put(&month.key(), "csv", csv).await?;
-        let html_uri = self.storage.put(&month.key(), "html", html.into_bytes()).await?;
+        let key = month.key();
+        let stem = if until.is_some() { format!("{key}-to-date") } else { key.clone() };
+        let csv_uri = self.storage.put(&key, &stem, "csv", csv).await?;
+        let html_uri = self.storage.put(&key, &stem, "html", html.into_bytes()).await?;
         metrics::counter!("pathfinder_reports_written_total").increment(1);
         Ok(Written { csv_uri, html_uri, data })
     }

@@ -68,10 +68,10 @@ impl JobHandler for MonthEndReportJob {
     }
 }
 
-/// Removes raw events older than the retention period (processed and failed; never pending ones) in short batches.
+/// Daily housekeeping: every retention period of the settings (see [`purge`]), in short batches.
 pub struct PurgeEventsJob {
-    pub retention_days: u32,
-    pub dedupe_window_hours: u32,
+    pub retention: purge::Retention,
+    pub generator: Arc<Generator>,
 }
 
 impl JobHandler for PurgeEventsJob {
@@ -86,8 +86,8 @@ impl JobHandler for PurgeEventsJob {
         _occurrence: &'a Occurrence,
     ) -> BoxFuture<'a, anyhow::Result<serde_json::Value>> {
         async move {
-            let purged = purge::purge(pool, self.retention_days, self.dedupe_window_hours).await?;
-            Ok(serde_json::json!({"events": purged.events, "deliveries": purged.deliveries}))
+            let purged = purge::purge(pool, &self.retention, &self.generator.storage).await?;
+            Ok(serde_json::to_value(purged)?)
         }
         .boxed()
     }

@@ -1,6 +1,8 @@
-//! Month-to-date reports queued by `POST /admin/generate-reports` (a `reports` row with status `pending`): claimed
-//! with SKIP LOCKED, built, and marked `ready` with their URIs in the same transaction as the claim, so a crash
-//! leaves the row pending (and claimable again), never `ready` without its files.
+//! Reports waiting in the `reports` table with status `pending`: month-to-date reports queued by
+//! `POST /admin/generate-reports`, and any report an erasure sent back to be rebuilt without the erased member.
+//! Claimed with SKIP LOCKED, built, and marked `ready` with their URIs in the same transaction as the claim, so a
+//! crash leaves the row pending (and claimable again), never `ready` without its files. A month-end report is
+//! rebuilt for its whole month, a month-to-date one up to the end of its period.
 
 use pathfinder_core::db::DbPool;
 
@@ -8,8 +10,8 @@ use crate::generate::Generator;
 use crate::month::Month;
 
 const CLAIM: &str = "
-SELECT id, requested_at FROM reports
-WHERE status = 'pending' AND kind = 'month_to_date'
+SELECT id, kind, period_start, period_end FROM reports
+WHERE status = 'pending'
 ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED";
 
 const READY: &str = "
@@ -23,9 +25,11 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let Some(row) = tx.query_opt(CLAIM, &[]).await? else { return Ok(false) };
-    let (id, requested_at): (i64, chrono::DateTime<chrono::Utc>) = (row.get(0), row.get(1));
-    let month = Month::containing(requested_at, generator.tz);
-    let written = generator.generate(&*tx, month, Some(requested_at)).await?;
+    let (id, kind): (i64, String) = (row.get(0), row.get(1));
+    let (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (row.get(2), row.get(3));
+    let month = Month::containing(start, generator.tz);
+    let up_to = (kind == "month_to_date").then_some(end);
+    let written = generator.generate(&*tx, month, up_to).await?;
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let data = &written.data;
     tx.execute(
@@ -43,6 +47,6 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(report_id = id, month = %month.key(), detections = data.total, "month-to-date report ready");
+    tracing::info!(report_id = id, kind = %kind, month = %month.key(), detections = data.total, "report ready");
     Ok(true)
 }

@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use crate::generate::Generator;
 use crate::html_report::HtmlReport;
 use crate::jobs::{MonthEndReportJob, PurgeEventsJob};
-use crate::queue;
 use crate::storage::ReportStorage;
+use crate::{purge, queue};
 
 /// Polling interval of the report queue when no NOTIFY arrives.
 const POLL: Duration = Duration::from_secs(5);
@@ -37,11 +37,8 @@ pub fn generator(settings: &Settings) -> anyhow::Result<Arc<Generator>> {
 /// The handlers of report-builder's scheduled jobs.
 pub fn jobs(settings: &Settings, generator: Arc<Generator>) -> (MonthEndReportJob, PurgeEventsJob) {
     (
-        MonthEndReportJob { generator },
-        PurgeEventsJob {
-            retention_days: settings.event_retention_days,
-            dedupe_window_hours: settings.ingest.dedupe_window_hours,
-        },
+        MonthEndReportJob { generator: generator.clone() },
+        PurgeEventsJob { retention: purge::Retention::from_settings(settings), generator },
     )
 }
 

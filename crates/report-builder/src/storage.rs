@@ -1,6 +1,7 @@
 //! Where report files go: the local `REPORTS_DIR` (default) or S3-compatible object storage (object_store).
 //!
-//! Local files are `$REPORTS_DIR/YYYY-MM/senior-executives-YYYY-MM.{csv,html}`, each written to a temporary name and
+//! Local files are `$REPORTS_DIR/YYYY-MM/senior-executives-YYYY-MM.{csv,html}` (a month-to-date report:
+//! `senior-executives-YYYY-MM-to-date.{csv,html}`, so it never replaces the month-end files), each written to a temporary name and
 //! renamed into place, so a reader never sees half a file and a regeneration replaces the old one whole. Objects use
 //! the same relative path under `s3_prefix`; an S3 PUT replaces the object atomically. Uploads are retried by
 //! object_store (timeouts and 5xx); a report whose files cannot be written fails its job, which rolls back its row.
@@ -18,9 +19,10 @@ pub enum ReportStorage {
     S3 { store: Arc<dyn ObjectStore>, bucket: String, prefix: String },
 }
 
-/// The file name of a month's report.
-pub fn relative_path(month_key: &str, extension: &str) -> String {
-    format!("{month_key}/senior-executives-{month_key}.{extension}")
+/// The path of a month's report file: `YYYY-MM/senior-executives-<stem>.<extension>`, `stem` being the month key
+/// (month-end) or `YYYY-MM-to-date` (month-to-date).
+pub fn relative_path(month_key: &str, stem: &str, extension: &str) -> String {
+    format!("{month_key}/senior-executives-{stem}.{extension}")
 }
 
 impl ReportStorage {
@@ -46,9 +48,9 @@ impl ReportStorage {
         Ok(Self::S3 { store: Arc::new(store), bucket: storage.s3_bucket.clone(), prefix: storage.s3_prefix.clone() })
     }
 
-    /// Writes the month's file with `extension`; returns its URI (`file:///...` or `s3://bucket/key`).
-    pub async fn put(&self, month_key: &str, extension: &str, body: Vec<u8>) -> anyhow::Result<String> {
-        let relative = relative_path(month_key, extension);
+    /// Writes one report file (see [`relative_path`]); returns its URI (`file:///...` or `s3://bucket/key`).
+    pub async fn put(&self, month_key: &str, stem: &str, extension: &str, body: Vec<u8>) -> anyhow::Result<String> {
+        let relative = relative_path(month_key, stem, extension);
         match self {
             Self::Local { root } => write_local(root, &relative, &body),
             Self::S3 { store, bucket, prefix } => {
@@ -78,4 +80,37 @@ fn write_local(root: &Path, relative: &str, body: &[u8]) -> anyhow::Result<Strin
 
 fn non_empty(value: &str) -> Option<String> {
     Some(value.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+impl ReportStorage {
+    /// Deletes the file behind `uri` (report retention). A file already gone is not an error; a URI outside this
+    /// storage (another folder, another bucket) is refused and left alone.
+    pub async fn delete(&self, uri: &str) -> anyhow::Result<()> {
+        match self {
+            Self::Local { root } => {
+                let Some(path) = uri.strip_prefix("file://").map(PathBuf::from) else {
+                    anyhow::bail!("not a local report URI: {uri}");
+                };
+                let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+                if !path.starts_with(&root) {
+                    anyhow::bail!("{} is outside REPORTS_DIR {}", path.display(), root.display());
+                }
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(anyhow::anyhow!("cannot delete {}: {e}", path.display()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Self::S3 { store, bucket, .. } => {
+                let Some(key) = uri.strip_prefix(&format!("s3://{bucket}/")) else {
+                    anyhow::bail!("{uri} is not in bucket {bucket}");
+                };
+                match store.delete(&ObjectPath::from(key)).await {
+                    Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+                    Err(e) => Err(anyhow::anyhow!("cannot delete {uri}: {e}")),
+                }
+            }
+        }
+    }
 }

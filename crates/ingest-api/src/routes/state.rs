@@ -19,6 +19,8 @@ pub struct AppState {
     pub discourse_field_id: String,
     pub discourse_profile_field: String,
     pub admin_token: Option<String>,
+    /// Who admin-token actions are recorded as in the audit log (`PATHFINDER_ADMIN__TOKEN_LABEL`).
+    pub admin_label: String,
     pub tz: chrono_tz::Tz,
     pub digest_channels: Vec<digest_sender::assemble::Channel>,
     /// The dashboard's pages (config/templates/admin-*.html).

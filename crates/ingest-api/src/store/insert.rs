@@ -1,5 +1,6 @@
-//! The SQL of one batch: register-check, claim the dedupe keys, insert the new events, all in one statement
-//! (so one commit), then look up the event ids of the duplicates.
+//! The SQL of one batch: register-check and opt-out check, claim the dedupe keys, insert the new events, all in one
+//! statement (so one commit), then look up the event ids of the duplicates. An event of an unregistered field or of
+//! an opted-out member is `ignored`: nothing of it is stored.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -48,9 +49,10 @@ WITH input AS (
 ),
 registered AS (
     SELECT i.* FROM input i
-    WHERE NOT i.check_registry
-       OR EXISTS (SELECT 1 FROM field_registry f
-                  WHERE f.enabled AND lower(f.field_name) = lower(i.profile_field))
+    WHERE (NOT i.check_registry
+           OR EXISTS (SELECT 1 FROM field_registry f
+                      WHERE f.enabled AND lower(f.field_name) = lower(i.profile_field)))
+      AND NOT EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.member_hash = pf_member_hash(i.user_id))
 ),
 claimed AS (
     INSERT INTO webhook_deliveries AS d (dedupe_key, event_id, source, user_id, by_body_hash, received_at)

@@ -1,6 +1,7 @@
 //! `pathfinder digests retry <id>`: send a failed digest again (its attempts start over).
 
 use clap::Subcommand;
+use pathfinder_core::privacy::audit;
 use pathfinder_core::{Settings, db, migrations};
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +27,8 @@ pub async fn run(settings: &Settings, command: DigestsCommand) -> anyhow::Result
     match retried {
         Some(row) => {
             client.execute("SELECT pg_notify('pathfinder_digests', '')", &[]).await?;
+            let details = serde_json::json!({"digestId": id});
+            audit::append(&client, "admin.retry-digest", &super::operator(), Some(&id.to_string()), &details).await?;
             println!("digest {id} ({}) queued for delivery again", row.get::<_, String>(0));
             Ok(())
         }

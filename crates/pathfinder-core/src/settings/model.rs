@@ -36,6 +36,8 @@ pub struct Settings {
     pub digest: DigestSettings,
     pub delivery: DeliverySettings,
     pub storage: StorageSettings,
+    pub admin: AdminSettings,
+    pub retention: RetentionSettings,
     /// Automation Anywhere Control Room base URL (`AA_CONTROL_ROOM_URL`); empty means not configured.
     pub aa_control_room_url: String,
     /// Control Room user the services authenticate as (`AA_USERNAME`).
@@ -111,6 +113,23 @@ pub struct DeliverySettings {
     pub lease_secs: i64,
     /// Milliseconds between polls of the digest queue when no NOTIFY arrives.
     pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Who actions taken with `ADMIN_TOKEN` are recorded as in the audit log (the token itself never is).
+    pub token_label: String,
+}
+
+/// How long the daily housekeeping keeps each kind of record; 0 keeps it forever.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Days sent digests (with their entries and delivery records) are kept.
+    pub sent_digest_days: u32,
+    /// Days detections are kept (a detection in a digest not yet sent is always kept).
+    pub detection_days: u32,
+    /// Days month-end and month-to-date reports (rows and files) are kept.
+    pub report_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

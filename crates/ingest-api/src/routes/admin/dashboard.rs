@@ -143,7 +143,7 @@ pub async fn send_digests(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, ApiError> {
     check_form(&request, &state, &form)?;
-    super::send_digests::queue_digests(&state).await?;
+    super::send_digests::queue_digests(&state, &format!("{} (dashboard)", state.admin_label)).await?;
     Ok(see_other("/admin?done=digests"))
 }
 
@@ -160,7 +160,7 @@ pub async fn generate_report(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, ApiError> {
     check_form(&request, &state, &form)?;
-    super::generate_reports::queue_report(&state).await?;
+    super::generate_reports::queue_report(&state, &format!("{} (dashboard)", state.admin_label)).await?;
     Ok(see_other("/admin?done=report"))
 }
 

@@ -19,12 +19,12 @@ VALUES ($1, 'month_to_date', 'pending', $2, now()) RETURNING id";
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
-    let (id, month) = queue_report(&state).await?;
+    let (id, month) = queue_report(&state, &state.admin_label).await?;
     Ok(HttpResponse::Accepted().json(json!({"status": "queued", "reportId": id, "month": month})))
 }
 
 /// Queues a month-to-date report (also the dashboard's button); returns its id and month.
-pub async fn queue_report(state: &AppState) -> Result<(i64, String), ApiError> {
+pub async fn queue_report(state: &AppState, actor: &str) -> Result<(i64, String), ApiError> {
     let now = Utc::now().with_timezone(&state.tz);
     let first_day = now.date_naive().with_day(1).unwrap_or(now.date_naive());
     let start = pathfinder_core::schedule::resolve_local(state.tz, first_day.and_time(chrono::NaiveTime::MIN))
@@ -36,6 +36,8 @@ pub async fn queue_report(state: &AppState) -> Result<(i64, String), ApiError> {
         unavailable
     })?;
     let id: i64 = row.get(0);
+    let month = first_day.format("%Y-%m").to_string();
     tracing::info!(report_id = id, "admin: month-to-date report queued");
-    Ok((id, first_day.format("%Y-%m").to_string()))
+    super::record_action(state, actor, "admin.generate-report", &json!({"reportId": id, "month": month})).await;
+    Ok((id, month))
 }

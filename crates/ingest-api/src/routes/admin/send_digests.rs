@@ -18,17 +18,19 @@ use crate::routes::AppState;
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
-    let summary = queue_digests(&state).await?;
+    let summary = queue_digests(&state, &state.admin_label).await?;
     Ok(HttpResponse::Accepted().json(json!({"status": "queued", "digests": summary})))
 }
 
-/// Builds digests now from every detection not yet in one (also the dashboard's button).
-pub async fn queue_digests(state: &AppState) -> Result<serde_json::Value, ApiError> {
+/// Builds digests now from every detection not yet in one (also the dashboard's button); `actor` is recorded in
+/// the audit log.
+pub async fn queue_digests(state: &AppState, actor: &str) -> Result<serde_json::Value, ApiError> {
     let job = digest_sender::weekly::WeeklyDigestJob { channels: state.digest_channels.clone() };
     let week = schedule::period_containing(Job::WeeklyDigest, state.tz, chrono::Utc::now());
     match run_once(&state.pool, &job, &week, Trigger::Manual).await {
         Ok(RunOutcome::Ran(summary)) => {
             tracing::info!(summary = %summary, "admin: digests queued");
+            super::record_action(state, actor, "admin.send-digests", &summary).await;
             Ok(summary)
         }
         Ok(RunOutcome::AlreadyRun) => Ok(json!({})),

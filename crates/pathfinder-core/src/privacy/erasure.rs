@@ -1,0 +1,120 @@
+//! Erasing one member from every table, in one transaction.
+//!
+//! Removed: raw events and their dedupe keys, the member's `user_state` row, their detections (with the enrichment
+//! columns, email and company), their places in digests not yet sent (a digest left empty is deleted; the others
+//! shrink), and, through the detections, their lines in sent digests. Reports whose period holds one of the
+//! member's detections go back to `pending`, so report-builder rebuilds their files without the member. The
+//! erasure is recorded in the audit log under the member's salted hash, with counts only.
+//!
+//! Erasure is not a block list: a later webhook for the member is processed as usual, unless `opt_out` also adds
+//! the member's hash to `member_opt_outs`, after which ingest answers `ignored` and stores nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_postgres::Transaction;
+
+/// What one erasure removed (counts only: an erasure's output never repeats the member's data).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Erasure {
+    pub events: u64,
+    pub dedupe_keys: u64,
+    pub senior_states: u64,
+    pub detections: u64,
+    pub unsent_digest_entries: u64,
+    pub emptied_digests_deleted: u64,
+    pub sent_digest_entries: u64,
+    pub reports_to_rebuild: u64,
+    pub opted_out: bool,
+    /// Sequence number of the audit entry that records this erasure.
+    pub audit_seq: i64,
+}
+
+/// Serialises with the classifier, which holds the same per-member lock while applying the member's events.
+const LOCK_MEMBER: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7370))";
+
+const DETECTIONS: &str = "SELECT id, detected_at FROM detections WHERE user_id = $1 FOR UPDATE";
+
+/// Per digest not yet sent: how many of its entries are the member's, and how many it has.
+const UNSENT_DIGESTS: &str = "
+WITH locked AS (
+    SELECT d.id, d.detection_count FROM digests d
+    WHERE d.status <> 'sent' AND d.id IN (SELECT digest_id FROM digest_items WHERE detection_id = ANY($1))
+    ORDER BY d.id
+    FOR UPDATE
+)
+SELECT l.id, (SELECT count(*)::int FROM digest_items i WHERE i.digest_id = l.id AND i.detection_id = ANY($1)),
+       l.detection_count
+FROM locked l ORDER BY l.id";
+
+const DELETE_DIGESTS: &str = "DELETE FROM digests WHERE id = ANY($1)";
+
+const SHRINK_DIGEST: &str = "
+UPDATE digests SET detection_count = detection_count - $2 WHERE id = $1";
+
+const SENT_ENTRIES: &str = "
+SELECT count(*) FROM digest_items i JOIN digests d ON d.id = i.digest_id
+WHERE i.detection_id = ANY($1) AND d.status = 'sent'";
+
+/// Reports (ready, failed or already pending) whose period holds one of the member's detections.
+const REBUILD_REPORTS: &str = "
+UPDATE reports r SET status = 'pending', attempts = 0, locked_by = NULL, locked_until = NULL, last_error = NULL
+WHERE r.status <> 'building'
+  AND EXISTS (SELECT 1 FROM unnest($1::timestamptz[]) AS t(at) WHERE t.at >= r.period_start AND t.at < r.period_end)";
+
+const DELETE_DETECTIONS: &str = "DELETE FROM detections WHERE id = ANY($1)";
+const DELETE_STATE: &str = "DELETE FROM user_state WHERE user_id = $1";
+const DELETE_EVENTS: &str = "DELETE FROM events_raw WHERE user_id = $1";
+const DELETE_DEDUPE_KEYS: &str = "DELETE FROM webhook_deliveries WHERE user_id = $1";
+const OPT_OUT: &str = "INSERT INTO member_opt_outs (member_hash) VALUES (pf_member_hash($1)) ON CONFLICT DO NOTHING";
+const AUDIT: &str = "SELECT pf_audit_append('member.erased', $1, pf_member_hash($2), $3)";
+
+/// Erases `user_id` (see the module documentation) inside the caller's transaction `tx`; the caller commits.
+/// `actor` is who asked (an admin token's label, `cli:<user>`), recorded in the audit log.
+pub async fn forget_member(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    opt_out: bool,
+    actor: &str,
+) -> Result<Erasure, tokio_postgres::Error> {
+    let mut erased = Erasure { opted_out: opt_out, ..Erasure::default() };
+    tx.execute(LOCK_MEMBER, &[&user_id]).await?;
+    let rows = tx.query(DETECTIONS, &[&user_id]).await?;
+    let detection_ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let detected_at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.get(1)).collect();
+
+    if !detection_ids.is_empty() {
+        let mut emptied: Vec<i64> = Vec::new();
+        for row in tx.query(UNSENT_DIGESTS, &[&detection_ids]).await? {
+            let (digest, mine, total): (i64, i32, i32) = (row.get(0), row.get(1), row.get(2));
+            erased.unsent_digest_entries += u64::try_from(mine).unwrap_or(0);
+            if mine >= total {
+                emptied.push(digest);
+            } else {
+                tx.execute(SHRINK_DIGEST, &[&digest, &mine]).await?;
+            }
+        }
+        if !emptied.is_empty() {
+            erased.emptied_digests_deleted = tx.execute(DELETE_DIGESTS, &[&emptied]).await?;
+        }
+        let sent: i64 = tx.query_one(SENT_ENTRIES, &[&detection_ids]).await?.get(0);
+        erased.sent_digest_entries = u64::try_from(sent).unwrap_or(0);
+        erased.reports_to_rebuild = tx.execute(REBUILD_REPORTS, &[&detected_at]).await?;
+        erased.detections = tx.execute(DELETE_DETECTIONS, &[&detection_ids]).await?;
+    }
+    erased.senior_states = tx.execute(DELETE_STATE, &[&user_id]).await?;
+    erased.events = tx.execute(DELETE_EVENTS, &[&user_id]).await?;
+    erased.dedupe_keys = tx.execute(DELETE_DEDUPE_KEYS, &[&user_id]).await?;
+    if opt_out {
+        tx.execute(OPT_OUT, &[&user_id]).await?;
+    }
+    if erased.reports_to_rebuild > 0 {
+        tx.execute("SELECT pg_notify('pathfinder_reports', '')", &[]).await?;
+    }
+    let mut details = serde_json::to_value(&erased).unwrap_or_default();
+    if let Some(fields) = details.as_object_mut() {
+        fields.remove("auditSeq");
+    }
+    erased.audit_seq = tx.query_one(AUDIT, &[&actor, &user_id, &details]).await?.get(0);
+    Ok(erased)
+}
