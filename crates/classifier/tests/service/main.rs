@@ -4,6 +4,7 @@ mod crash;
 mod enrichment;
 mod health;
 mod helpers;
+mod logs;
 mod ordering;
 mod poison;
 mod reload;
