@@ -1,4 +1,4 @@
-//! Logs carry ids only: a real classifier process logging at info level, in JSON, applies members
+//! Logs carry ids only: a real classifier process logging at info level, in JSON, applies members'
 //! events (new seniors, a promotion, a member who stops being senior) and its log never holds their names or titles.
 
 use std::process::{Command, Stdio};
