@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono_tz::Tz;
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, PooledClient};
 use pathfinder_core::privacy::audit;
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::content;
 use crate::render::{Rendered, Renderer};
@@ -40,12 +41,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const SENT: &str = "
 UPDATE digests SET status = 'sent', sent_at = now(), transport = $2, remote_id = $3, last_error = NULL,
                    locked_by = NULL, locked_until = NULL
-WHERE id = $1 AND locked_by = $4";
+WHERE id = $1 AND locked_by = $4 AND status = 'sending'";
 
 const FAILED: &str = "
 UPDATE digests SET status = CASE WHEN $3 THEN 'failed' ELSE 'pending' END, transport = $2, last_error = $4,
                    next_attempt_at = now() + $5::bigint * interval '1 second', locked_by = NULL, locked_until = NULL
-WHERE id = $1 AND locked_by = $6";
+WHERE id = $1 AND locked_by = $6 AND status = 'sending'";
 
 pub struct Sender {
     pub id: String,
@@ -65,75 +66,109 @@ pub struct Pass {
     pub failed: usize,
 }
 
+/// What one digest's turn ended with.
+enum Turn {
+    Sent,
+    Failed,
+    /// Left alone: no transport for its channel, or another sender took it over (lease expired) meanwhile.
+    Skipped,
+}
+
 impl Sender {
-    /// Claims up to `limit` due digests and tries each once (with quick in-place retries).
+    /// Claims and tries up to `limit` due digests, one at a time (with quick in-place retries). Each digest is
+    /// claimed just before it is tried, so its lease covers its own delivery only, however slow the ones before it.
     pub async fn run_once(&self, limit: i64) -> anyhow::Result<Pass> {
-        let mut client = self.pool.get().await?;
-        let claimed = client.query(CLAIM, &[&self.id, &self.lease_secs, &limit]).await?;
-        let mut pass = Pass { claimed: claimed.len(), ..Pass::default() };
-        for row in claimed {
+        let mut pass = Pass::default();
+        for _ in 0..limit.max(1) {
+            let mut client = self.pool.get().await?;
+            let Some(row) = client.query_opt(CLAIM, &[&self.id, &self.lease_secs, &1_i64]).await? else { break };
+            pass.claimed += 1;
             let (id, channel, run_key, attempt): (i64, String, String, i32) =
                 (row.get(0), row.get(1), row.get(2), row.get(3));
             let span = tracing::info_span!("digest", digest_id = id, channel = %channel, attempt);
-            let _entered = span.enter();
-            let Some(transport) = self.transports.get(channel.as_str()) else {
-                tracing::error!("no transport for this channel; leaving the digest pending");
-                continue;
-            };
-            let started = Instant::now();
-            let outcome = match content::load(&**client, id, &channel, &run_key, self.tz).await {
-                Ok(content) => match self.renderer.render(&content) {
-                    Ok(rendered) => deliver_with_retries(transport, &channel, &rendered).await,
-                    Err(error) => Err(DeliveryError::Permanent(format!("{error:#}"))),
-                },
-                Err(error) => Err(DeliveryError::transient(pathfinder_core::db::describe(&error))),
-            };
-            let elapsed = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-            let tx = client.transaction().await?;
-            match outcome {
-                Ok(delivered) => {
-                    tx.execute(
-                        RECORD,
-                        &[&id, &attempt, &transport.name(), &"sent", &delivered.remote_id, &None::<String>, &elapsed],
-                    )
-                    .await?;
-                    tx.execute(SENT, &[&id, &transport.name(), &delivered.remote_id, &self.id]).await?;
-                    let details = json!({"channel": channel, "transport": transport.name(), "status": "sent",
-                                         "attempt": attempt, "remoteId": delivered.remote_id, "durationMs": elapsed});
-                    audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
-                    tx.commit().await?;
-                    pass.sent += 1;
-                    metrics::counter!("pathfinder_digests_sent_total", "channel" => channel.clone(), "transport" => transport.name()).increment(1);
-                    tracing::info!(transport = transport.name(), "digest delivered");
-                }
-                Err(error) => {
-                    let give_up = !error.is_transient() || attempt >= self.max_attempts;
-                    let wait = next_attempt_delay(attempt, error.retry_after());
-                    let message = error.to_string();
-                    tx.execute(
-                        RECORD,
-                        &[&id, &attempt, &transport.name(), &"failed", &None::<String>, &message, &elapsed],
-                    )
-                    .await?;
-                    let wait_secs = i64::try_from(wait.as_secs()).unwrap_or(3600);
-                    tx.execute(FAILED, &[&id, &transport.name(), &give_up, &message, &wait_secs, &self.id]).await?;
-                    let status = if give_up { "failed" } else { "retry" };
-                    let details = json!({"channel": channel, "transport": transport.name(), "status": status,
-                                         "attempt": attempt, "error": message.chars().take(200).collect::<String>(),
-                                         "durationMs": elapsed});
-                    audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
-                    tx.commit().await?;
-                    pass.failed += 1;
-                    metrics::counter!("pathfinder_digest_delivery_failures_total", "channel" => channel.clone(), "transport" => transport.name()).increment(1);
-                    if give_up {
-                        tracing::error!(error = %message, "digest failed; `pathfinder digests retry {id}` sends it again");
-                    } else {
-                        tracing::warn!(error = %message, retry_in_secs = wait.as_secs(), "delivery failed; will retry");
-                    }
-                }
+            match self.try_one(&mut client, id, &channel, &run_key, attempt).instrument(span).await? {
+                Turn::Sent => pass.sent += 1,
+                Turn::Failed => pass.failed += 1,
+                Turn::Skipped => {}
             }
         }
         Ok(pass)
+    }
+
+    /// Delivers one claimed digest and records the outcome, if this sender still holds the claim.
+    async fn try_one(
+        &self,
+        client: &mut PooledClient,
+        id: i64,
+        channel: &str,
+        run_key: &str,
+        attempt: i32,
+    ) -> anyhow::Result<Turn> {
+        let Some(transport) = self.transports.get(channel) else {
+            tracing::error!("no transport for this channel; leaving the digest pending");
+            return Ok(Turn::Skipped);
+        };
+        let started = Instant::now();
+        let outcome = match content::load(&***client, id, channel, run_key, self.tz).await {
+            Ok(content) => match self.renderer.render(&content) {
+                Ok(rendered) => deliver_with_retries(transport, channel, &rendered).await,
+                Err(error) => Err(DeliveryError::Permanent(format!("{error:#}"))),
+            },
+            Err(error) => Err(DeliveryError::transient(pathfinder_core::db::describe(&error))),
+        };
+        let elapsed = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let tx = client.transaction().await?;
+        let turn = match outcome {
+            Ok(delivered) => {
+                // Ownership first: a sender whose lease ran out records nothing (the owner records its own try).
+                let owned = tx.execute(SENT, &[&id, &transport.name(), &delivered.remote_id, &self.id]).await?;
+                if owned == 0 {
+                    tx.rollback().await?;
+                    tracing::warn!("delivered after the claim expired; another sender owns the digest now");
+                    return Ok(Turn::Skipped);
+                }
+                tx.execute(
+                    RECORD,
+                    &[&id, &attempt, &transport.name(), &"sent", &delivered.remote_id, &None::<String>, &elapsed],
+                )
+                .await?;
+                let details = json!({"channel": channel, "transport": transport.name(), "status": "sent",
+                                     "attempt": attempt, "remoteId": delivered.remote_id, "durationMs": elapsed});
+                audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
+                metrics::counter!("pathfinder_digests_sent_total", "channel" => channel.to_owned(), "transport" => transport.name()).increment(1);
+                tracing::info!(transport = transport.name(), "digest delivered");
+                Turn::Sent
+            }
+            Err(error) => {
+                let give_up = !error.is_transient() || attempt >= self.max_attempts;
+                let wait = next_attempt_delay(attempt, error.retry_after());
+                let message = error.to_string();
+                let wait_secs = i64::try_from(wait.as_secs()).unwrap_or(3600);
+                let owned =
+                    tx.execute(FAILED, &[&id, &transport.name(), &give_up, &message, &wait_secs, &self.id]).await?;
+                if owned == 0 {
+                    tx.rollback().await?;
+                    tracing::warn!(error = %message, "delivery failed after the claim expired; another sender owns the digest now");
+                    return Ok(Turn::Skipped);
+                }
+                tx.execute(RECORD, &[&id, &attempt, &transport.name(), &"failed", &None::<String>, &message, &elapsed])
+                    .await?;
+                let status = if give_up { "failed" } else { "retry" };
+                let details = json!({"channel": channel, "transport": transport.name(), "status": status,
+                                     "attempt": attempt, "error": message.chars().take(200).collect::<String>(),
+                                     "durationMs": elapsed});
+                audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
+                metrics::counter!("pathfinder_digest_delivery_failures_total", "channel" => channel.to_owned(), "transport" => transport.name()).increment(1);
+                if give_up {
+                    tracing::error!(error = %message, "digest failed; `pathfinder digests retry {id}` sends it again");
+                } else {
+                    tracing::warn!(error = %message, retry_in_secs = wait.as_secs(), "delivery failed; will retry");
+                }
+                Turn::Failed
+            }
+        };
+        tx.commit().await?;
+        Ok(turn)
     }
 }
 

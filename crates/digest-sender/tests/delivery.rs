@@ -285,3 +285,47 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
     assert_eq!(files, 3 * 2 + 3, "3 email digests (html + txt) and 3 Teams cards");
     let _ = std::fs::remove_dir_all(outbox);
 }
+
+async fn slow_teams_post(fake: web::Data<TeamsFake>) -> HttpResponse {
+    fake.posts.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    HttpResponse::Ok().body("1")
+}
+
+/// A sender whose claim expires while it is still delivering (a slow endpoint, a short lease) must not record the
+/// digest as sent once another sender has claimed it: the digest is delivered at least once, recorded sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_lost_its_claim_records_nothing() {
+    let fake =
+        Arc::new(TeamsFake { posts: AtomicUsize::new(0), throttled: 0, fixed: None, bodies: Default::default() });
+    let data = web::Data::from(fake.clone());
+    let server =
+        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(slow_teams_post)))
+            .workers(2)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("bind");
+    let url = format!("http://127.0.0.1:{}/webhook", server.addrs()[0].port());
+    tokio::spawn(server.run());
+    let db = TestDatabase::migrated().await;
+    detections_and_build(&db, 3, vec![Channel::Teams]).await;
+
+    let mut slow = sender(&db, teams(url.clone()), 5);
+    slow.lease_secs = 1;
+    let first = tokio::spawn(async move { slow.run_once(10).await.expect("first pass") });
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let second = sender(&db, teams(url), 5).run_once(10).await.expect("second pass");
+    let first = first.await.expect("join");
+
+    assert_eq!(first, Pass { claimed: 1, sent: 0, failed: 0 }, "the first sender's claim had expired");
+    assert_eq!(second, Pass { claimed: 1, sent: 1, failed: 0 });
+    assert_eq!(fake.posts.load(Ordering::SeqCst), 2, "delivered twice: at least once is the promise");
+    let client = db.connect().await;
+    let sent: i64 = client
+        .query_one("SELECT count(*) FROM digest_deliveries WHERE status = 'sent'", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(sent, 1, "recorded sent exactly once");
+    assert_eq!(statuses(&db).await, vec![("teams".to_string(), "sent".to_string(), 2)]);
+}
