@@ -9,7 +9,7 @@ SHELL := bash
 # Extra arguments for cargo nextest in `make test`, e.g. make test ARGS="-E 'test(dedupe)'".
 ARGS ?=
 
-.PHONY: help db db-stop test run bench eval lint report-screenshot clean-data
+.PHONY: help db db-stop test run bench eval lint fuzz supply-chain report-screenshot clean-data deploy-check docs-check chaos
 
 help: ## List the targets
 	@echo "CaptPathfinder: make <target>"
@@ -39,9 +39,24 @@ eval: ## Classifier precision/recall on ../shared/data/job-titles-labelled.csv, 
 report-screenshot: ## Render a demo month-end report and screenshot it with headless Chromium into docs/
 	@scripts/report-screenshot.sh
 
+chaos: ## Chaos suite (~5 min): kill -9 workers, stop PostgreSQL, fail the AA/Teams fakes under load; nothing lost
+	@scripts/chaos.sh
+
+docs-check: ## Run every ```sh block of README.md and docs/ as written, against a fresh stack started by make run
+	@scripts/docs-check.sh
+
+deploy-check: ## Validate docker-compose.yml, the Dockerfile, Kubernetes manifests (strict schemas) and systemd units
+	@scripts/deploy-check.sh
+
 lint: ## cargo clippy (warnings are errors) and cargo fmt --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo fmt --all --check
+
+fuzz: ## Run every cargo-fuzz target (fuzz/) for 5 minutes each (FUZZ_SECONDS=N to change); crashes in fuzz/artifacts/
+	@scripts/fuzz.sh --seconds $(or $(FUZZ_SECONDS),300)
+
+supply-chain: ## cargo-deny (advisories from ../shared/advisory-db, bans, licenses, sources) and no unsafe code
+	@scripts/supply-chain.sh
 
 clean-data: ## Stop the private PostgreSQL cluster and delete .data/
 	@scripts/db.sh clean
