@@ -7,17 +7,24 @@ use tokio_postgres::NoTls;
 
 use crate::Settings;
 
+pub mod tls;
+
 pub use deadpool_postgres::{Object as PooledClient, Pool as DbPool, PoolError};
 
 /// Builds the pool. Connections are opened lazily, so this succeeds while the database is down; callers see
 /// [`PoolError`]s until it is back, and broken connections are discarded on their next checkout.
 pub fn create_pool(settings: &Settings, application_name: &str) -> anyhow::Result<Pool> {
-    let mut config: tokio_postgres::Config = settings.database_url.parse()?;
+    let target = tls::parse(&settings.database_url)?;
+    let mut config = target.config;
     config.application_name(application_name);
     config.connect_timeout(Duration::from_millis(settings.database.connect_timeout_ms));
     config.keepalives(true);
     config.keepalives_idle(Duration::from_secs(30));
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+    let manager = match target.tls {
+        Some(tls) => Manager::from_config(config, tls, manager_config),
+        None => Manager::from_config(config, NoTls, manager_config),
+    };
     let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
     let connect = Duration::from_millis(settings.database.connect_timeout_ms);
     let pool = Pool::builder(manager)
@@ -32,16 +39,34 @@ pub fn create_pool(settings: &Settings, application_name: &str) -> anyhow::Resul
 
 /// Opens one direct connection (migrations, LISTEN), its driver task spawned on the current runtime.
 pub async fn connect(database_url: &str, application_name: &str) -> anyhow::Result<tokio_postgres::Client> {
-    let mut config: tokio_postgres::Config = database_url.parse()?;
+    let target = tls::parse(database_url)?;
+    let mut config = target.config;
     config.application_name(application_name);
     config.connect_timeout(Duration::from_secs(5));
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(error = %error, "database connection closed");
+    let client = match target.tls {
+        Some(tls) => {
+            let (client, connection) = config.connect(tls).await?;
+            tokio::spawn(drive(connection));
+            client
         }
-    });
+        None => {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(drive(connection));
+            client
+        }
+    };
     Ok(client)
+}
+
+/// Runs a direct connection until it closes.
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(error) = connection.await {
+        tracing::debug!(error = %error, "database connection closed");
+    }
 }
 
 /// True when the error means "the database cannot be reached or is going away" (answer 503, try again later)

@@ -38,7 +38,30 @@ async fn listen_until_closed(
     poke: &Notify,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let (client, mut connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let target = crate::db::tls::parse(database_url)?;
+    match target.tls {
+        Some(tls) => {
+            let (client, connection) = target.config.connect(tls).await?;
+            listen_on(client, connection, channel, poke, shutdown).await
+        }
+        None => {
+            let (client, connection) = target.config.connect(tokio_postgres::NoTls).await?;
+            listen_on(client, connection, channel, poke, shutdown).await
+        }
+    }
+}
+
+async fn listen_on<S, T>(
+    client: tokio_postgres::Client,
+    mut connection: tokio_postgres::Connection<S, T>,
+    channel: &str,
+    poke: &Notify,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
     let statement = format!("LISTEN {channel}");
     let listen = client.batch_execute(&statement);

@@ -14,9 +14,10 @@ impl Settings {
                 ));
             }
         } else {
-            self.database_url
-                .parse::<tokio_postgres::Config>()
-                .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not a PostgreSQL URL: {e}")))?;
+            // The same parse the connections use (sslmode and sslrootcert included), so a bad URL or an unreadable
+            // CA file stops the binary at start with one line.
+            crate::db::tls::parse(&self.database_url)
+                .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not usable: {e:#}")))?;
         }
         parse_addr("BIND_ADDR", &self.bind_addr)?;
         if !self.health_addr.is_empty() {
