@@ -30,7 +30,9 @@ impl ReportStorage {
         if storage.backend != "s3" {
             return Ok(Self::Local { root: PathBuf::from(reports_dir) });
         }
-        let mut builder = AmazonS3Builder::new()
+        // from_env: the standard AWS_* variables, so ECS task roles (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) and
+        // Kubernetes web identities (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN) work; the settings below win.
+        let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&storage.s3_bucket)
             .with_region(&storage.s3_region)
             .with_allow_http(storage.s3_allow_http)
