@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pathfinder_core::db::DbPool;
+use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::settings::EnrichmentSettings;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -70,18 +71,7 @@ impl Enricher {
     }
 
     pub async fn run(self) {
-        while !self.shutdown.is_cancelled() {
-            match self.run_once().await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(error) => tracing::warn!(error = %format!("{error:#}"), "enrichment batch failed; retrying later"),
-            }
-            tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.poll) => {}
-            }
-        }
+        drain_until_stopped("enrichment batch", &self.wake, self.poll, &self.shutdown, || self.run_once()).await;
     }
 
     /// Claims due detections and looks their members up. Returns how many were claimed.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use pathfinder_classify::Classifier;
 use pathfinder_core::db::{DbPool, is_unavailable};
+use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::settings::ClassifierSettings;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -30,26 +31,8 @@ impl Worker {
     /// Runs until shutdown; work in flight finishes first.
     pub async fn run(self) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
-        while !self.shutdown.is_cancelled() {
-            loop {
-                if self.shutdown.is_cancelled() {
-                    return;
-                }
-                match self.run_once().await {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::warn!(worker = %self.id, error = %format!("{error:#}"), "batch failed; retrying after a pause");
-                        break;
-                    }
-                }
-            }
-            tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
-            }
-        }
+        let what = format!("batch of worker {}", self.id);
+        drain_until_stopped(&what, &self.wake, poll, &self.shutdown, || self.run_once()).await;
     }
 
     /// Claims one batch and applies it. Returns how many events were claimed (0: the queue is empty).

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
+use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -69,23 +70,8 @@ impl Application {
         };
         let poll = Duration::from_millis(settings.delivery.poll_interval_ms);
         let sending = tokio::spawn(async move {
-            while !shutdown.is_cancelled() {
-                loop {
-                    match sender.run_once(PASS_SIZE).await {
-                        Ok(pass) if pass.claimed > 0 => continue,
-                        Ok(_) => break,
-                        Err(error) => {
-                            tracing::warn!(error = %format!("{error:#}"), "digest pass failed; retrying later");
-                            break;
-                        }
-                    }
-                }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                }
-            }
+            let pass = || async { sender.run_once(PASS_SIZE).await.map(|pass| pass.claimed) };
+            drain_until_stopped("digest pass", &wake, poll, &shutdown, pass).await;
         });
         tracing::info!("digest-sender running");
         let health_port = health.as_ref().map(|h| h.port);

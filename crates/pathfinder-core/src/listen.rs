@@ -2,12 +2,49 @@
 //! the workers; it reconnects by itself. Workers also poll, so a missed notification only delays work by one poll
 //! interval.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+/// The queue loop every worker runs: `pass` (claim and do one batch, returning how many items it claimed) is
+/// repeated until it finds nothing or fails, then the loop waits for a poke on `wake`, the `poll` interval or
+/// shutdown, and starts again; it returns at shutdown. A failed pass is logged as "`what` failed" and tried again
+/// after the wait.
+pub async fn drain_until_stopped<F, Fut>(
+    what: &str,
+    wake: &Notify,
+    poll: Duration,
+    shutdown: &CancellationToken,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<usize>>,
+{
+    while !shutdown.is_cancelled() {
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match pass().await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "{what} failed; retrying after a pause");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+}
 
 /// Spawns the listener on `channel`; returns the `Notify` it pokes.
 pub fn spawn(database_url: String, channel: &'static str, shutdown: CancellationToken) -> Arc<Notify> {

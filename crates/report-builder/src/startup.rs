@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
+use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -72,23 +73,8 @@ impl Application {
         let wake =
             pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_reports", shutdown.clone());
         let reports = tokio::spawn(async move {
-            while !shutdown.is_cancelled() {
-                loop {
-                    match queue::run_once(&pool, &generator).await {
-                        Ok(true) => continue,
-                        Ok(false) => break,
-                        Err(error) => {
-                            tracing::warn!(error = %format!("{error:#}"), "report build failed; retrying later");
-                            break;
-                        }
-                    }
-                }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(POLL) => {}
-                }
-            }
+            let pass = || async { queue::run_once(&pool, &generator).await.map(usize::from) };
+            drain_until_stopped("report build", &wake, POLL, &shutdown, pass).await;
         });
         tracing::info!("report-builder running");
         let health_port = health.as_ref().map(|h| h.port);
