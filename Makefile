@@ -30,11 +30,15 @@ run: ## Build and run the whole stack locally (migrate, then every service); Ctr
 bench: ## Webhook ingest benchmark (wrk vs pgbench); results in bench-results/
 	@scripts/bench.sh
 
-eval: ## Classifier precision/recall on ../shared/data/job-titles-labelled.csv, raw and after reviewed corrections
-	cargo run --release -q -p pathfinder-classify --example eval -- \
-		--rules config/classification.toml \
-		--labels $(or $(LABELS),../shared/data/job-titles-labelled.csv) \
-		--corrections tests/classification/reviewed-corrections.csv --min 0.95
+eval: ## Classifier precision/recall on both labelled files in ../shared/data (raw, reviewed, per language); gates >= 0.97/0.95
+	cargo build --release -q -p pathfinder-classify --example eval
+	target/release/examples/eval --labels ../shared/data/job-titles-labelled.csv \
+		--corrections tests/classification/reviewed-corrections.csv \
+		--by-language --min-precision 0.97 --min-recall 0.95
+	@echo
+	target/release/examples/eval --labels ../shared/data/titles-multilingual-levels.csv \
+		--corrections tests/classification/reviewed-corrections-multilingual.csv \
+		--by-language --min-precision 0.97 --min-recall 0.95 --gate-languages de,en
 
 report-screenshot: ## Render a demo month-end report and screenshot it with headless Chromium into docs/
 	@scripts/report-screenshot.sh

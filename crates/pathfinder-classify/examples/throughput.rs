@@ -2,7 +2,9 @@
 //!
 //! Usage: cargo run --release -p pathfinder-classify --example throughput -- [--rules F] [--titles CSV] [--seconds N]
 //! The titles are the first column of the CSV (default: the labelled file, else tests/classification/hard-titles.csv),
-//! classified round-robin on one thread for N seconds (default 5).
+//! classified round-robin on one thread for N seconds (default 5). `--passes N` classifies the titles N times instead
+//! and prints nothing timed: for instruction counts under `valgrind --tool=callgrind`, which a loaded machine does
+//! not disturb (compare a run of N passes with one of 0 passes to leave out start-up).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -13,11 +15,13 @@ fn main() -> Result<(), String> {
     let mut rules = "config/classification.toml".to_string();
     let mut titles_path = None;
     let mut seconds = 5u64;
+    let mut passes: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rules" => rules = args.next().ok_or("--rules needs a path")?,
             "--titles" => titles_path = Some(args.next().ok_or("--titles needs a path")?),
+            "--passes" => passes = Some(args.next().and_then(|s| s.parse().ok()).ok_or("--passes needs a number")?),
             "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).ok_or("--seconds needs a number")?,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -34,6 +38,16 @@ fn main() -> Result<(), String> {
     let titles: Vec<String> = reader.records().filter_map(Result::ok).map(|r| r[0].to_string()).collect();
     let classifier = Classifier::load(std::path::Path::new(&rules)).map_err(|e| e.to_string())?;
 
+    if let Some(passes) = passes {
+        let mut senior = 0u64;
+        for _ in 0..passes {
+            for title in &titles {
+                senior += u64::from(black_box(classifier.classify(black_box(title))).seniority.is_some());
+            }
+        }
+        println!("classified {} titles {passes} times ({senior} senior results)", titles.len());
+        return Ok(());
+    }
     // Warm up, then measure whole passes over the titles.
     for title in &titles {
         black_box(classifier.classify(title));

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::family::Family;
 use crate::rules::{Level, Scope};
 
 /// An exclusion that fired while reading the title.
@@ -18,6 +19,8 @@ pub struct Classification<'a> {
     pub seniority: Option<Level>,
     /// The level rule that decided (when `seniority` is `Some`).
     pub rule: Option<&'a str>,
+    /// The guide's family that rule speaks for.
+    pub family: Option<Family>,
     /// Why that rule counts, from the rules file.
     pub rule_why: Option<&'a str>,
     /// Exclusions that fired, in the order met.
@@ -45,6 +48,7 @@ impl Classification<'_> {
             "seniority": self.seniority.map(Level::as_str),
             "rule": self.rule,
             "rulesVersion": self.rules_version,
+            "family": self.family.map(Family::as_str),
             "reason": self.reason(),
         });
         if !self.exclusions.is_empty()

@@ -14,9 +14,11 @@
 
 mod classification;
 mod engine;
+mod family;
 mod normalize;
 mod rules;
 
 pub use classification::{Classification, ExclusionHit};
 pub use engine::Classifier;
+pub use family::{CSuiteOrNone, CSuiteOrVp, Families, Family, NoneOrVp, Setting};
 pub use rules::{Level, RulesError, Scope};

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::family::{Families, Family};
+
 /// Seniority levels, lowest first (so `max` is the most senior).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Level {
@@ -44,6 +46,9 @@ pub enum Scope {
 #[serde(deny_unknown_fields)]
 pub struct RulesFile {
     pub version: String,
+    /// The guide's configurable families; a key left out keeps its default.
+    #[serde(default)]
+    pub families: Families,
     #[serde(default)]
     pub canonical: Vec<CanonicalRule>,
     #[serde(default)]
@@ -72,7 +77,10 @@ pub struct ExclusionRule {
 #[serde(deny_unknown_fields)]
 pub struct LevelRule {
     pub id: String,
-    pub level: Level,
+    /// The guide's family this rule speaks for.
+    pub family: Family,
+    /// The level; left out (and refused) for a configurable family, whose level `[families]` sets.
+    pub level: Option<Level>,
     pub why: String,
     pub pattern: String,
 }
@@ -86,8 +94,8 @@ pub enum RulesError {
         #[source]
         source: std::io::Error,
     },
-    #[error("rules file is not valid TOML: {0}")]
-    Toml(#[from] toml::de::Error),
+    #[error("rules file: {0}")]
+    Toml(String),
     #[error("rule {id}: pattern does not compile: {message}")]
     Pattern { id: String, message: String },
     #[error("rules file: {0}")]
@@ -96,7 +104,11 @@ pub enum RulesError {
 
 impl RulesFile {
     pub fn parse(text: &str) -> Result<Self, RulesError> {
-        let file: RulesFile = toml::from_str(text)?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| RulesError::Toml(one_line(text, &e)))?;
+        if let Some(families) = table.get("families") {
+            Families::check(families).map_err(RulesError::Invalid)?;
+        }
+        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Toml(one_line(text, &e)))?;
         file.validate()?;
         Ok(file)
     }
@@ -115,6 +127,26 @@ impl RulesFile {
             .map(|c| &c.id)
             .chain(self.exclusions.iter().map(|e| &e.id))
             .chain(self.rules.iter().map(|r| &r.id));
+        for rule in &self.rules {
+            match (rule.family.configured_level(&self.families), rule.level) {
+                (Some(_), Some(_)) => {
+                    return Err(RulesError::Invalid(format!(
+                        "rule {}: family {} takes its level from [families] {}; remove `level`",
+                        rule.id,
+                        rule.family.as_str(),
+                        rule.family.setting().map(|s| s.as_str()).unwrap_or_default()
+                    )));
+                }
+                (None, None) => {
+                    return Err(RulesError::Invalid(format!(
+                        "rule {}: family {} needs a `level` (c_suite or vp)",
+                        rule.id,
+                        rule.family.as_str()
+                    )));
+                }
+                _ => {}
+            }
+        }
         for id in ids {
             if id.trim().is_empty() {
                 return Err(RulesError::Invalid("every rule needs an id".into()));
@@ -124,5 +156,17 @@ impl RulesFile {
             }
         }
         Ok(())
+    }
+}
+
+/// A TOML error as one line: where (line number) and what, without the source excerpt.
+fn one_line(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
     }
 }

@@ -26,6 +26,7 @@ fn one_title_prints_one_object_in_contract_order() {
     );
     let json: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert!(json["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(json["family"], "chief_officer", "the guide's family that decided, beside the rule");
 }
 
 #[test]

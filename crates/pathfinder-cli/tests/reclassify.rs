@@ -4,13 +4,19 @@ use std::process::Command;
 
 use pathfinder_core::testing::TestDatabase;
 
+const SHIPPED_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/classification.toml");
+
 fn reclassify(database_url: &str, args: &[&str]) -> String {
+    reclassify_with_rules(database_url, SHIPPED_RULES, args)
+}
+
+fn reclassify_with_rules(database_url: &str, rules_path: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_pathfinder"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .arg("reclassify")
         .args(args)
         .env("DATABASE_URL", database_url)
-        .env_remove("RULES_PATH")
+        .env("RULES_PATH", rules_path)
         .env_remove("PATHFINDER_CONFIG")
         .output()
         .expect("run pathfinder");
@@ -69,4 +75,52 @@ async fn dry_run_reports_and_apply_writes() {
         again.contains("2 seniors examined") && again.contains("0 change level or rule, 0 no longer senior"),
         "{again}"
     );
+}
+
+/// The shipped rules with one `[families]` line changed, written where RULES_PATH can name it.
+fn rules_with_family(dir: &std::path::Path, key: &str, value: &str) -> String {
+    let shipped = std::fs::read_to_string(SHIPPED_RULES).expect("shipped rules");
+    let line = shipped.lines().find(|l| l.starts_with(&format!("{key} = "))).expect("family key").to_string();
+    let path = dir.join(format!("rules-{key}-{value}.toml"));
+    std::fs::write(&path, shipped.replacen(&line, &format!("{key} = \"{value}\""), 1)).expect("write rules");
+    path.display().to_string()
+}
+
+fn reclassify_json(database_url: &str, rules_path: &str) -> Vec<serde_json::Value> {
+    reclassify_with_rules(database_url, rules_path, &["--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[tokio::test]
+async fn changing_a_family_moves_exactly_its_members() {
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    client
+        .batch_execute(
+            "INSERT INTO user_state (user_id, title, seniority, rule, rules_version, last_event_id, senior_since) VALUES
+               ('ceo', 'Chief Executive Officer', 'c_suite', 'chief-executive', 'v', 1, now()),
+               ('md', 'Managing Director DACH', 'c_suite', 'managing-director', 'v', 2, now()),
+               ('owner', 'Inhaberin', 'c_suite', 'owner', 'v', 3, now()),
+               ('founder-ceo', 'Founder & CEO', 'c_suite', 'chief-executive', 'v', 4, now()),
+               ('vp', 'VP Sales', 'vp', 'vice-president', 'v', 5, now())",
+        )
+        .await
+        .expect("seed");
+    let dir = std::env::temp_dir().join(format!("pf-families-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+
+    let shipped = reclassify_json(&db.url, SHIPPED_RULES);
+    assert_eq!(shipped.len(), 1, "the shipped rules move nobody: {shipped:?}");
+
+    let banking = reclassify_json(&db.url, &rules_with_family(&dir, "managing_director", "vp"));
+    assert_eq!(banking.len(), 2, "one change and the summary: {banking:?}");
+    assert_eq!(banking[0]["userId"], "md");
+    assert_eq!((banking[0]["from"].as_str(), banking[0]["to"].as_str()), (Some("c_suite"), Some("vp")));
+
+    let no_owners = reclassify_json(&db.url, &rules_with_family(&dir, "owners_and_founders", "none"));
+    assert_eq!(no_owners.len(), 2, "one removal and the summary: {no_owners:?}");
+    assert_eq!((no_owners[0]["userId"].as_str(), no_owners[0]["action"].as_str()), (Some("owner"), Some("remove")));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -60,6 +60,7 @@ fn a_bad_pattern_names_its_rule() {
 version = "t"
 [[rules]]
 id = "broken-rule"
+family = "vice_president"
 level = "vp"
 why = "x"
 pattern = '(unclosed'
@@ -74,22 +75,27 @@ fn duplicate_ids_unknown_keys_and_levels_are_rejected() {
 version = "t"
 [[rules]]
 id = "a"
+family = "vice_president"
 level = "vp"
 why = "x"
 pattern = 'vp'
 [[rules]]
 id = "a"
+family = "chief_officer"
 level = "c_suite"
 why = "x"
 pattern = 'ceo'
 "#;
     assert!(Classifier::from_toml(duplicate).err().expect("fails").to_string().contains("used twice"));
-    let unknown_level = "version = \"t\"\n[[rules]]\nid = \"a\"\nlevel = \"director\"\nwhy = \"x\"\npattern = 'x'\n";
+    let unknown_level = "version = \"t\"\n[[rules]]\nid = \"a\"\nfamily = \"vice_president\"\nlevel = \"director\"\nwhy = \"x\"\npattern = 'x'\n";
     assert!(Classifier::from_toml(unknown_level).is_err());
-    let typo_key = "version = \"t\"\n[[rules]]\nid = \"a\"\nlevel = \"vp\"\nwhy = \"x\"\npatern = 'x'\n";
+    let typo_key = "version = \"t\"\n[[rules]]\nid = \"a\"\nfamily = \"vice_president\"\nlevel = \"vp\"\nwhy = \"x\"\npatern = 'x'\n";
     assert!(Classifier::from_toml(typo_key).is_err());
     assert!(
-        Classifier::from_toml("version = \"\"\n[[rules]]\nid=\"a\"\nlevel=\"vp\"\nwhy=\"x\"\npattern='x'\n").is_err()
+        Classifier::from_toml(
+            "version = \"\"\n[[rules]]\nid=\"a\"\nfamily=\"vice_president\"\nlevel=\"vp\"\nwhy=\"x\"\npattern='x'\n"
+        )
+        .is_err()
     );
 }
 
