@@ -8,4 +8,5 @@ mod logs;
 mod ordering;
 mod poison;
 mod reload;
+mod startup;
 mod transitions;

@@ -23,8 +23,9 @@ async fn sighup_reloads_the_rules_without_a_restart() {
     let before: i64 = client.query_one("SELECT count(*) FROM detections", &[]).await.expect("count").get(0);
     assert_eq!(before, 0, "Head of is not senior under the shipped rules");
 
+    let version_line = shipped.lines().find(|l| l.starts_with("version = ")).expect("a version line");
     let edited = shipped
-        .replace(r#"version = "2026-11-24.1""#, r#"version = "test-reloaded""#)
+        .replacen(version_line, r#"version = "test-reloaded""#, 1)
         .replace(r#"pattern = '\b(vp|svp|evp)s?\b'"#, r#"pattern = '\b(vp|svp|evp)s?\b|\bhead of\b'"#);
     assert!(edited.contains("test-reloaded") && edited.contains(r"\bhead of\b"), "the edit applies");
     std::fs::write(&rules_file, edited).expect("edit rules");
