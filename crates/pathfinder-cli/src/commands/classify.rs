@@ -1,6 +1,7 @@
 //! `pathfinder classify "<title>"` / `pathfinder classify --file F`: classify titles with the rules at RULES_PATH.
 //!
-//! Prints one JSON object per title: `{"title","seniority","rule","rulesVersion","reason"}` plus `excludedBy` when an
+//! Prints one JSON object per title: `{"title","seniority","rule","rulesVersion","family","reason"}` (family: the
+//! seniority guide's family that decided, null when not senior) plus `excludedBy` when an
 //! exclusion fired. With `--file`, one title per line in, one object per line out (JSON Lines); `-` reads stdin.
 
 use std::io::{BufRead, BufWriter, Write};
