@@ -246,7 +246,7 @@ bench_ingest() {
             status=1
         fi
     done
-    row() { printf '%-26s %-24s %s\n' "$1" "$2" "$3"; }
+    row() { printf '%-26s %-27s %s\n' "$1" "$2" "$3"; }
     {
         echo "== ingest benchmark ($CONNECTIONS connections, $SECONDS_PER_RUN s per run, distinct payloads) =="
         row "" "default log level (info)" "LOG_LEVEL=warn"

@@ -52,7 +52,7 @@ PY="$PF_VENV/bin/python"
 # --- 1. docker-compose.yml
 check_compose() {
     if ! command -v docker-compose >/dev/null 2>&1; then
-        pf_apt_install "$TAG" --no-install-recommends docker-compose ||
+        pf_apt_install "$TAG" docker-compose ||
             die "docker-compose not found and cannot be installed here: install the Debian package docker-compose"
     fi
     say "docker-compose config -q ($(docker-compose version --short 2>/dev/null || echo '?'))"

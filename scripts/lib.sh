@@ -10,8 +10,8 @@
 #   pf_url_redact URL         URL without its password, for printing
 #   pf_find_pg_tool NAME      path of a PostgreSQL program: PATH first, then /usr/lib/postgresql/<newest>/bin
 #   pf_shell_quote STRING     STRING quoted for a shell (left bare when it holds no special characters)
-#   pf_apt_install TAG PKG... apt-get install when root with apt-get (saying so), else return 1; options such as
-#                             --no-install-recommends may come first
+#   pf_apt_install TAG PKG... apt-get install --no-install-recommends when root with apt-get (saying so), else
+#                             return 1
 #   pf_python_venv TAG        make sure the project's virtual environment ($PF_VENV, default .venv/) holds the
 #                             Python tools of tests/python-requirements.txt (made and filled when missing or when
 #                             that file changed, saying so); nothing is installed system-wide but, when python3 or
@@ -106,9 +106,10 @@ pf_apt_install() {
     if [[ $EUID -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
         return 1
     fi
-    pf_say "$tag" "installing Debian packages: $* (apt-get update && apt-get install -y $*)"
+    pf_say "$tag" "installing Debian packages system-wide: $* (apt-get update && apt-get install -y" \
+        "--no-install-recommends $*)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2 && apt-get install -y -qq "$@" >&2
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
 pf_python_venv() {
@@ -118,14 +119,14 @@ pf_python_venv() {
         return 0
     fi
     if ! command -v python3 >/dev/null 2>&1; then
-        pf_apt_install "$tag" --no-install-recommends python3 python3-venv ||
+        pf_apt_install "$tag" python3 python3-venv ||
             pf_die "$tag" "python3 not found: install the Debian packages python3 and python3-venv"
     fi
     if [[ ! -x $PF_VENV/bin/python ]]; then
         pf_say "$tag" "making the project's Python virtual environment $where/ (python3 -m venv $where)"
         if ! python3 -m venv "$PF_VENV" >/dev/null 2>&1; then
             rm -rf -- "$PF_VENV"
-            pf_apt_install "$tag" --no-install-recommends python3-venv ||
+            pf_apt_install "$tag" python3-venv ||
                 pf_die "$tag" "python3 -m venv failed: install the Debian package python3-venv"
             python3 -m venv "$PF_VENV" || pf_die "$tag" "python3 -m venv $where failed"
         fi

@@ -87,10 +87,10 @@ announce_installs() {
 # The dashboard's browser test drives Debian's Chromium with playwright-core (tests/e2e).
 ensure_browser_tools() {
     if ! command -v chromium >/dev/null 2>&1; then
-        pf_apt_install "$TAG" --no-install-recommends chromium ||
+        pf_apt_install "$TAG" chromium ||
             pf_die "$TAG" "chromium not found (the dashboard test needs it): install the Debian package chromium"
     fi
-    command -v node >/dev/null 2>&1 || pf_apt_install "$TAG" --no-install-recommends nodejs npm ||
+    command -v node >/dev/null 2>&1 || pf_apt_install "$TAG" nodejs npm ||
         pf_die "$TAG" "node not found: install nodejs and npm"
     if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
         say "installing playwright-core for the dashboard test (npm ci in tests/e2e)"
