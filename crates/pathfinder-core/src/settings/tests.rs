@@ -162,6 +162,15 @@ fn dotenv_in_a_parent_folder_gives_settings_below_the_real_environment() {
 }
 
 #[test]
+fn a_bad_log_filter_stops_the_binary_naming_rust_log() {
+    for (name, filter) in [("RUST_LOG", "ingest_api=loud"), ("LOG_LEVEL", "info,=")] {
+        let error = Settings::load_from(vars(&[URL, (name, filter)])).expect_err("must fail");
+        assert_eq!(error.setting, "RUST_LOG", "{error}");
+        assert!(error.to_string().contains(filter), "{error}");
+    }
+}
+
+#[test]
 fn rust_log_wins_over_log_level_and_the_real_environment_over_the_file() {
     let settings = Settings::load_from(vars(&[("RUST_LOG", "debug"), URL, ("LOG_LEVEL", "warn")])).expect("valid");
     assert_eq!(settings.log_level, "debug", "RUST_LOG wins over its alias LOG_LEVEL");
