@@ -4,14 +4,16 @@
 #   scripts/bench.sh             every section
 #   scripts/bench.sh ingest      only the named sections (ingest, classify, drain, latency)
 #
-# Section "ingest" (bench_ingest): webhook ingest throughput against a plain-PostgreSQL baseline.
-#   - a fresh database pathfinder_bench (dropped and recreated each run) on the server of scripts/db.sh,
-#     migrated with `pathfinder migrate`;
-#   - target/release/ingest-api on 127.0.0.1:18080 (LOG_LEVEL=warn, no webhook signatures), loaded by wrk with
-#     scripts/bench/webhook.lua: distinct job-title webhooks, 32 connections, BENCH_SECONDS (default 20) seconds;
+# Section "ingest" (bench_ingest): webhook ingest throughput against a plain-PostgreSQL baseline, at two log levels.
+#   - target/release/ingest-api on 127.0.0.1:18080 (no webhook signatures) run twice, each time on a fresh database
+#     pathfinder_bench (dropped, recreated, `pathfinder migrate`): first at the default log level (neither RUST_LOG
+#     nor LOG_LEVEL set: info, JSON, one line per accepted webhook, as users run it), then at LOG_LEVEL=warn; each
+#     loaded by wrk with scripts/bench/webhook.lua: distinct job-title webhooks, 32 connections, BENCH_SECONDS
+#     (default 20) seconds; the service's log goes to a file (bench-results/ingest-api-<level>.log);
 #   - pgbench on the same server with scripts/bench/pgbench-insert.sql: the same row inserted one per transaction;
-#   - summary in bench-results/ingest.txt (raw outputs beside it): accepted/s, p50/p99, pgbench tps, their ratio
-#     (target >= 1.0), the p99 target (<= 25 ms), and a check that every 2xx answer left a row in events_raw.
+#   - summary in bench-results/ingest.txt (raw outputs beside it), the two levels side by side: accepted/s,
+#     p50/p99, the ratio to pgbench tps (target >= 1.0), the p99 target (<= 25 ms), and a check that every 2xx
+#     answer left a row in events_raw.
 #
 # Section "classify" (bench_classify): titles classified per second on one core (taskset -c 0), over the labelled
 #   titles (../shared/data), else tests/classification/hard-titles.csv; target >= 2,000,000.
@@ -146,12 +148,16 @@ to_ms() {
 # ---------------------------------------------------------------------------------------------------------------
 # Section: ingest.
 
+# start_ingest_api [LEVEL]: ingest-api on the bench database, at LOG_LEVEL=LEVEL, or at the default level (neither
+# RUST_LOG nor LOG_LEVEL set) without one; its log in bench-results/ingest-api[-LEVEL].log.
 start_ingest_api() {
-    local log="$RESULTS/ingest-api.log" pid code
+    local level=${1:-} log="$RESULTS/ingest-api${1:+-$1}.log" pid code
     [[ -x target/release/ingest-api ]] || die "target/release/ingest-api is missing (crate ingest-api)"
     port_in_use "$INGEST_ADDR" && die "$INGEST_ADDR is already in use; stop whatever listens there"
     # Unsigned webhooks: WEBHOOK_SECRETS and PATHFINDER_CONFIG (which could set secrets) are left out.
-    env -u WEBHOOK_SECRETS -u PATHFINDER_CONFIG DATABASE_URL="$BENCH_URL" BIND_ADDR="$INGEST_ADDR" LOG_LEVEL=warn \
+    local settings=(DATABASE_URL="$BENCH_URL" BIND_ADDR="$INGEST_ADDR")
+    [[ -n $level ]] && settings+=(LOG_LEVEL="$level")
+    env -u WEBHOOK_SECRETS -u PATHFINDER_CONFIG -u RUST_LOG -u LOG_LEVEL -u LOG_FORMAT "${settings[@]}" \
         target/release/ingest-api </dev/null >"$log" 2>&1 &
     pid=$!
     BG_PIDS+=("$pid")
@@ -174,34 +180,47 @@ stop_ingest_api() {
     wait "$INGEST_PID" 2>/dev/null || true
 }
 
-bench_ingest() {
-    local wrk_bin pgbench_bin wrk_out="$RESULTS/ingest-wrk.txt" pg_out="$RESULTS/ingest-pgbench.txt"
-    command -v curl >/dev/null 2>&1 || die "curl not found: install the Debian package curl"
-    if ! wrk_bin=$(command -v wrk); then
-        pf_apt_install "$TAG" wrk || die "wrk not found: install the Debian package wrk"
-        wrk_bin=$(command -v wrk) || die "wrk still not found after installing it"
-    fi
-    need_tool pgbench_bin pgbench postgresql-contrib
-
-    # --- ingest-api under wrk
-    start_ingest_api
+# wrk_ingest NAME [LEVEL]: ingest-api at that log level (default level without one) on a fresh bench database under
+# wrk; sets ACCEPTED[NAME], P50[NAME], P99[NAME], NON2XX[NAME], RPS[NAME], OK2XX[NAME] and ROWS[NAME].
+wrk_ingest() {
+    local name=$1 level=${2:-} wrk_out="$RESULTS/ingest-wrk-$1.txt"
+    fresh_bench_db
+    start_ingest_api "$level"
     checkpoint
-    say "wrk: $CONNECTIONS connections, $THREADS threads, ${SECONDS_PER_RUN}s against http://$INGEST_ADDR/webhooks/community"
-    "$wrk_bin" -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s scripts/bench/webhook.lua \
+    say "wrk ($name log level): $CONNECTIONS connections, $THREADS threads, ${SECONDS_PER_RUN}s against" \
+        "http://$INGEST_ADDR/webhooks/community"
+    "$WRK_BIN" -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s scripts/bench/webhook.lua \
         "http://$INGEST_ADDR/webhooks/community" | tee "$wrk_out"
     stop_ingest_api
 
-    local result ok2xx non2xx duration_us rps p50 p99 accepted rows
+    local result duration_us
     result=$(grep '^PF_RESULT ' "$wrk_out") || die "wrk printed no PF_RESULT line (see $wrk_out)"
-    ok2xx=$(sed -E 's/.* ok2xx=([0-9]+).*/\1/' <<<"$result")
-    non2xx=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$result")
+    OK2XX[$name]=$(sed -E 's/.* ok2xx=([0-9]+).*/\1/' <<<"$result")
+    NON2XX[$name]=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$result")
     duration_us=$(sed -E 's/.* duration_us=([0-9]+).*/\1/' <<<"$result")
-    rps=$(awk '/^Requests\/sec:/ {print $2}' "$wrk_out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$wrk_out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$wrk_out")")
+    RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$wrk_out")
+    P50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$wrk_out")")
+    P99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$wrk_out")")
     # Accepted per second counts 2xx answers only (wrk's Requests/sec also counts errors; shown below it).
-    accepted=$(awk -v n="$ok2xx" -v us="$duration_us" 'BEGIN { printf "%.1f", (us > 0) ? n / (us / 1e6) : 0 }')
-    rows=$(psql_at "$BENCH_URL" -c 'SELECT count(*) FROM events_raw')
+    ACCEPTED[$name]=$(awk -v n="${OK2XX[$name]}" -v us="$duration_us" \
+        'BEGIN { printf "%.1f", (us > 0) ? n / (us / 1e6) : 0 }')
+    ROWS[$name]=$(psql_at "$BENCH_URL" -c 'SELECT count(*) FROM events_raw')
+}
+
+bench_ingest() {
+    local pg_out="$RESULTS/ingest-pgbench.txt" pgbench_bin
+    command -v curl >/dev/null 2>&1 || die "curl not found: install the Debian package curl"
+    if ! WRK_BIN=$(command -v wrk); then
+        pf_apt_install "$TAG" wrk || die "wrk not found: install the Debian package wrk"
+        WRK_BIN=$(command -v wrk) || die "wrk still not found after installing it"
+    fi
+    need_tool pgbench_bin pgbench postgresql-contrib
+
+    # --- ingest-api under wrk: the default log level (as users run it), then warn
+    declare -gA ACCEPTED=() P50=() P99=() NON2XX=() RPS=() OK2XX=() ROWS=()
+    local levels=(default warn) name
+    wrk_ingest default
+    wrk_ingest warn warn
 
     # --- the PostgreSQL baseline: the same row, one INSERT per transaction
     checkpoint
@@ -214,31 +233,37 @@ bench_ingest() {
     pg_latency=$(sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p' "$pg_out" | head -n1)
     [[ -n $tps ]] || die "pgbench printed no tps (see $pg_out)"
 
-    # --- summary
-    local ratio p99_verdict rows_verdict status=0
-    ratio=$(awk -v a="$accepted" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-    p99_verdict=$(awk -v p="$p99" -v t="$P99_TARGET_MS" 'BEGIN { print (p != "nan" && p + 0 <= t) ? "met" : "NOT met" }')
-    if ((rows >= ok2xx)); then
-        rows_verdict="ok: every 2xx answer left a row"
-    else
-        rows_verdict="LOST $((ok2xx - rows)) accepted events"
-        status=1
-    fi
+    # --- summary: one column per log level
+    local status=0 ratio=() p99_verdict=() rows_verdict=()
+    for name in "${levels[@]}"; do
+        ratio+=("$(awk -v a="${ACCEPTED[$name]}" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')")
+        p99_verdict+=("$(awk -v p="${P99[$name]}" -v t="$P99_TARGET_MS" \
+            'BEGIN { print (p != "nan" && p + 0 <= t) ? "met" : "NOT met" }')")
+        if ((ROWS[$name] >= OK2XX[$name])); then
+            rows_verdict+=("ok (${ROWS[$name]})")
+        else
+            rows_verdict+=("LOST $((OK2XX[$name] - ROWS[$name]))")
+            status=1
+        fi
+    done
+    row() { printf '%-26s %-27s %s\n' "$1" "$2" "$3"; }
     {
-        echo "== ingest benchmark ($CONNECTIONS connections, $SECONDS_PER_RUN s, distinct payloads) =="
-        echo "ingest-api accepted/s : $accepted  (non-2xx: $non2xx)"
-        echo "ingest-api latency    : p50 $p50 ms, p99 $p99 ms"
-        echo "pgbench insert tps    : $(awk -v t="$tps" 'BEGIN { printf "%.1f", t }')  (one row per transaction, $CONNECTIONS clients)"
-        echo "ratio ingest/pgbench  : $ratio  (target >= 1.0)"
-        echo "p99 target <= $P99_TARGET_MS ms   : $p99_verdict"
-        echo "rows stored           : $rows in events_raw for $ok2xx 2xx answers ($rows_verdict)"
-        echo "wrk requests/s (all)  : ${rps:-?}"
-        echo "pgbench latency avg   : ${pg_latency:-?} ms"
-        echo "measured              : $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc 2>/dev/null || echo '?') CPUs, PostgreSQL $(psql_at "$BENCH_URL" -c 'SHOW server_version'), fsync $(psql_at "$BENCH_URL" -c 'SHOW fsync')"
+        echo "== ingest benchmark ($CONNECTIONS connections, $SECONDS_PER_RUN s per run, distinct payloads) =="
+        row "" "default log level (info)" "LOG_LEVEL=warn"
+        row "ingest-api accepted/s" "${ACCEPTED[default]}" "${ACCEPTED[warn]}"
+        row "latency p50 / p99 (ms)" "${P50[default]} / ${P99[default]}" "${P50[warn]} / ${P99[warn]}"
+        row "non-2xx answers" "${NON2XX[default]}" "${NON2XX[warn]}"
+        row "wrk requests/s (all)" "${RPS[default]:-?}" "${RPS[warn]:-?}"
+        row "ratio to pgbench (>= 1.0)" "${ratio[0]}" "${ratio[1]}"
+        row "p99 target <= $P99_TARGET_MS ms" "${p99_verdict[0]}" "${p99_verdict[1]}"
+        row "every 2xx left a row" "${rows_verdict[0]}" "${rows_verdict[1]}"
+        echo "pgbench insert tps        : $(awk -v t="$tps" 'BEGIN { printf "%.1f", t }')  (one row per transaction, $CONNECTIONS clients; latency avg ${pg_latency:-?} ms)"
+        echo "measured                  : $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc 2>/dev/null || echo '?') CPUs, PostgreSQL $(psql_at "$BENCH_URL" -c 'SHOW server_version'), fsync $(psql_at "$BENCH_URL" -c 'SHOW fsync')"
     } >"$RESULTS/ingest.txt"
     echo
     cat "$RESULTS/ingest.txt"
-    say "written to bench-results/ingest.txt (raw output: bench-results/ingest-wrk.txt, ingest-pgbench.txt, ingest-api.log)"
+    say "written to bench-results/ingest.txt (raw output: bench-results/ingest-wrk-{default,warn}.txt," \
+        "ingest-pgbench.txt, ingest-api{,-warn}.log)"
     return "$status"
 }
 
@@ -304,7 +329,7 @@ SQL
 bench_latency() {
     local rate="${BENCH_RATE:-500}" load_out="$RESULTS/latency-load.txt" stats p50 p99 max count verdict
     fresh_bench_db
-    start_ingest_api
+    start_ingest_api warn
     start_classifier
     sleep 1
     say "webhook-load: $rate senior webhooks/s for ${SECONDS_PER_RUN}s"
@@ -349,7 +374,7 @@ FROM generate_series(1, :n) g;
 ANALYZE events_raw;
 SQL
     checkpoint
-    start_ingest_api
+    start_ingest_api warn
     say "wrk for ${wrk_seconds}s; the purge starts after 1 s"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${wrk_seconds}s" --latency -s scripts/bench/webhook.lua \
         "http://$INGEST_ADDR/webhooks/community" >"$wrk_out" &

@@ -4,7 +4,7 @@
 #   scripts/db.sh          find a server, make sure the `pathfinder` database exists, write .data/env
 #   scripts/db.sh stop     stop the private cluster (if this checkout started one)
 #   scripts/db.sh status   say whether the private cluster runs
-#   scripts/db.sh clean    stop the private cluster and delete it and .data/ (make clean-data)
+#   scripts/db.sh clean    stop the private cluster and delete it, .data/ and the .env it wrote (make clean-data)
 #
 # Which server:
 #   1. $DATABASE_URL if set, else postgres://postgres@127.0.0.1:5432/postgres. If it answers, it is used.
@@ -18,7 +18,8 @@
 #      (a checkout under /root, say), the cluster lives in /tmp/pathfinder-pg-<hash of the checkout path>
 #      and .data/pg-cluster points at it. PF_PRIVATE_PG_DIR=<dir> puts it in <dir> instead.
 #
-# Output: .data/env, to be sourced:
+# Output: .env at the top of the checkout (DATABASE_URL=..., read by the binaries; a .env not written by this script
+# is left alone) and .data/env, to be sourced by scripts:
 #   export DATABASE_URL=postgres://postgres@127.0.0.1:<port>/pathfinder        (the application database)
 #   export PF_ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:<port>/postgres (maintenance db: tests create
 #                                                                               one database per test there)
@@ -35,6 +36,8 @@ APP_DB=pathfinder
 PRIVATE_PORT="${PF_PRIVATE_PG_PORT:-55432}"
 CLUSTER_FILE="$PF_DATA/pg-cluster" # where the private cluster lives (sourced by later runs)
 ENV_FILE="$PF_DATA/env"
+DOTENV_FILE="$PF_REPO/.env"
+DOTENV_MARKER="# Written by scripts/db.sh"
 
 say() { pf_say "$TAG" "$@"; }
 die() { pf_die "$TAG" "$@"; }
@@ -90,6 +93,30 @@ write_env_file() {
         printf 'export PF_ADMIN_DATABASE_URL=%s\n' "$(pf_shell_quote "$admin_url")"
     } >"$tmp"
     mv -f "$tmp" "$ENV_FILE"
+    write_dotenv "$app_url"
+}
+
+# .env at the top of the checkout: the binaries read it (below the real environment), so target/release/pathfinder
+# finds this database without sourcing anything. A .env this script did not write is left alone.
+write_dotenv() {
+    local app_url=$1 tmp
+    if [[ -e $DOTENV_FILE ]] && ! head -n 1 "$DOTENV_FILE" | grep -qF "$DOTENV_MARKER"; then
+        say "left your own .env alone: add DATABASE_URL=$(pf_url_redact "$app_url") to it for the binaries to find" \
+            "this database"
+        return
+    fi
+    tmp="$DOTENV_FILE.tmp.$$"
+    {
+        echo "$DOTENV_MARKER: the local stack's database, read by the binaries run in this checkout."
+        echo "# Real environment variables win over it; PATHFINDER_ENV_FILE=none ignores it. make run/db rewrite the"
+        echo "# DATABASE_URL line and keep any line you add below (docker compose reads this file too)."
+        printf 'DATABASE_URL=%s\n' "$(pf_shell_quote "$app_url")"
+        # Lines added by hand stay.
+        if [[ -f $DOTENV_FILE ]]; then
+            sed -n '4,$p' "$DOTENV_FILE" | grep -v '^DATABASE_URL=' || true
+        fi
+    } >"$tmp"
+    mv -f "$tmp" "$DOTENV_FILE"
 }
 
 # Serialize concurrent runs of this script in one checkout (two `make test` at once).
@@ -422,6 +449,10 @@ cmd_clean() {
     if [[ -e $PF_DATA ]]; then
         rm -rf -- "$PF_DATA"
         say "removed $PF_DATA"
+    fi
+    if [[ -f $DOTENV_FILE ]] && head -n 1 "$DOTENV_FILE" | grep -qF "$DOTENV_MARKER"; then
+        rm -f -- "$DOTENV_FILE"
+        say "removed $DOTENV_FILE"
     fi
 }
 

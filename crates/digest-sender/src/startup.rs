@@ -35,9 +35,10 @@ impl Application {
         let renderer = Renderer::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
             format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
         })?;
-        let transports = transports::resolve(&settings, &channels)?;
+        let mut transports = transports::resolve(&settings, &channels)?;
         let pool = db::create_pool(&settings, "digest-sender")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
+        transports::place_sandbox_outboxes(&mut transports, &pool).await?;
         let health = if settings.health_addr.is_empty() {
             None
         } else {

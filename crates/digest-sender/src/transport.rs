@@ -16,7 +16,7 @@ mod teams;
 use std::time::Duration;
 
 pub use aa::{AaBot, ControlRoom};
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, installation_folder};
 pub use smtp::Smtp;
 pub use teams::TeamsWebhook;
 

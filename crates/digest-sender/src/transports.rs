@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use pathfinder_core::Settings;
 
 use crate::assemble::Channel;
-use crate::transport::{AaBot, ControlRoom, Sandbox, Smtp, TeamsWebhook, Transport};
+use crate::transport::{AaBot, ControlRoom, Sandbox, Smtp, TeamsWebhook, Transport, installation_folder};
 
 pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<HashMap<&'static str, Transport>> {
     let http = reqwest::Client::builder()
@@ -85,6 +86,26 @@ pub fn resolve(settings: &Settings, channels: &[Channel]) -> anyhow::Result<Hash
         transports.insert(channel.as_str(), transport);
     }
     Ok(transports)
+}
+
+/// Points every sandbox transport at its database's own outbox subfolder (see [`installation_folder`]), so digest
+/// ids that start again in a new database never overwrite an earlier database's files.
+pub async fn place_sandbox_outboxes(
+    transports: &mut HashMap<&'static str, Transport>,
+    pool: &pathfinder_core::db::DbPool,
+) -> anyhow::Result<()> {
+    if !transports.values().any(|t| matches!(t, Transport::Sandbox(_))) {
+        return Ok(());
+    }
+    let client = pool.get().await.context("a connection to name the sandbox outbox")?;
+    let folder = installation_folder(&**client).await.context("naming the sandbox outbox")?;
+    for transport in transports.values_mut() {
+        if let Transport::Sandbox(sandbox) = transport {
+            sandbox.outbox.push(&folder);
+            tracing::info!(outbox = %sandbox.outbox.display(), "sandbox digests are written here");
+        }
+    }
+    Ok(())
 }
 
 fn control_room_from(settings: &Settings, http: reqwest::Client) -> anyhow::Result<ControlRoom> {

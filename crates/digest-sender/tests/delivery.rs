@@ -13,7 +13,8 @@ use chrono::Utc;
 use digest_sender::assemble::Channel;
 use digest_sender::render::Renderer;
 use digest_sender::send::{Pass, Sender};
-use digest_sender::transport::{Sandbox, TeamsWebhook, Transport};
+use digest_sender::transport::{Sandbox, TeamsWebhook, Transport, installation_folder};
+use digest_sender::transports::place_sandbox_outboxes;
 use digest_sender::weekly::WeeklyDigestJob;
 use pathfinder_core::db::DbPool;
 use pathfinder_core::jobs::Trigger;
@@ -112,6 +113,29 @@ async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
         .expect("count")
         .get(0);
     assert_eq!(recorded, 4);
+    let _ = std::fs::remove_dir_all(outbox);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_database_never_overwrites_an_earlier_databases_sandbox_digests() {
+    let outbox = temp_dir();
+    let mut written = Vec::new();
+    for _ in 0..2 {
+        // Each database numbers its digests from 1 again.
+        let db = TestDatabase::migrated().await;
+        detections_and_build(&db, 1, vec![Channel::Email]).await;
+        let mut transports = HashMap::from([("email", Transport::Sandbox(Sandbox { outbox: outbox.clone() }))]);
+        place_sandbox_outboxes(&mut transports, &pool(&db)).await.expect("outbox placed");
+        let pass = sender(&db, transports, 3).run_once(10).await.expect("pass");
+        assert_eq!(pass, Pass { claimed: 1, sent: 1, failed: 0 });
+        let folder = installation_folder(&db.connect().await).await.expect("folder");
+        assert!(folder.starts_with(&format!("{}-", db.name)), "named after its database: {folder}");
+        written.push(outbox.join(folder).join("digest-1-email.html"));
+    }
+    assert_ne!(written[0], written[1], "each database writes into its own folder");
+    for file in &written {
+        assert!(file.is_file(), "{} is still there", file.display());
+    }
     let _ = std::fs::remove_dir_all(outbox);
 }
 
@@ -281,7 +305,9 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
         .expect("deliveries");
     assert_eq!(deliveries.len(), 6);
     assert!(deliveries.iter().all(|r| r.get::<_, i64>(1) == 1), "every digest delivered once");
-    let files = std::fs::read_dir(&outbox).expect("outbox").count();
+    let folders: Vec<PathBuf> = std::fs::read_dir(&outbox).expect("outbox").map(|e| e.expect("entry").path()).collect();
+    assert_eq!(folders.len(), 1, "one folder for the one database: {folders:?}");
+    let files = std::fs::read_dir(&folders[0]).expect("database folder").count();
     assert_eq!(files, 3 * 2 + 3, "3 email digests (html + txt) and 3 Teams cards");
     let _ = std::fs::remove_dir_all(outbox);
 }

@@ -1,4 +1,5 @@
-//! `pathfinder migrate` run as a user would: twice in a row, and twice at once, against a fresh database.
+//! `pathfinder migrate` run as a user would: twice in a row, and twice at once, against a fresh database; inside a
+//! checkout whose `.env` names the database, with nothing in the environment.
 
 use std::process::{Command, Output};
 
@@ -62,10 +63,33 @@ fn missing_database_url_is_one_line_naming_it() {
         .arg("migrate")
         .env_remove("DATABASE_URL")
         .env_remove("PATHFINDER_CONFIG")
+        // The checkout's own .env (make run/db) would give DATABASE_URL.
+        .env("PATHFINDER_ENV_FILE", "none")
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("configuration error: DATABASE_URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_dotenv_in_a_parent_folder_names_the_database_when_the_environment_does_not() {
+    let db = TestDatabase::empty().await;
+    let checkout = std::env::temp_dir().join(format!("pf-checkout-{}", db.name));
+    let deeper = checkout.join("crates/somewhere");
+    std::fs::create_dir_all(&deeper).expect("folders");
+    std::fs::write(checkout.join(".env"), format!("# Written by scripts/db.sh\nDATABASE_URL={}\n", db.url))
+        .expect(".env");
+    let output = Command::new(env!("CARGO_BIN_EXE_pathfinder"))
+        .arg("migrate")
+        .current_dir(&deeper)
+        .env_remove("DATABASE_URL")
+        .env_remove("PATHFINDER_CONFIG")
+        .env_remove("PATHFINDER_ENV_FILE")
+        .output()
+        .expect("run");
+    let _ = std::fs::remove_dir_all(&checkout);
+    assert_ok(&output);
+    assert_one_schema(&db).await;
 }

@@ -18,7 +18,8 @@ where
             return ExitCode::from(2);
         }
     };
-    telemetry::init_logging(&settings);
+    // Held to the end of main: dropping it writes out the log lines still queued.
+    let _log_guard = telemetry::init_logging(&settings);
     // Every service records metrics from its first moment; the recorder must exist before they do.
     let _ = telemetry::metrics_handle();
     match run(settings).await {

@@ -1,10 +1,11 @@
 //! Typed, layered settings.
 //!
 //! Layers, later ones winning: the defaults compiled in from `config/default.toml`, then the TOML file named by
-//! `PATHFINDER_CONFIG` (if set), then environment variables. The contract's names (`DATABASE_URL`, `BIND_ADDR`,
+//! `PATHFINDER_CONFIG` (if set), then a `.env` file (see [`dotenv`]), then environment variables. The contract's names (`DATABASE_URL`, `BIND_ADDR`,
 //! ...) always work as plain env vars; every other key is reachable as `PATHFINDER_<SECTION>__<KEY>`, for example
 //! `PATHFINDER_INGEST__BATCH_MAX_ROWS=256`. Validation runs once at start and names the first bad setting.
 
+pub mod dotenv;
 mod env;
 mod model;
 mod validate;
@@ -38,14 +39,14 @@ impl SettingsError {
 }
 
 impl Settings {
-    /// Loads defaults, the optional file and the process environment, then validates.
+    /// Loads defaults, the optional file, the `.env` file and the process environment, then validates.
     pub fn load() -> Result<Self, SettingsError> {
-        Self::load_from(std::env::vars())
+        Self::load_layers(process_environment()?, true)
     }
 
     /// For commands that never touch the database (`pathfinder classify`): `DATABASE_URL` may be unset.
     pub fn load_offline() -> Result<Self, SettingsError> {
-        Self::load_layers(std::env::vars(), false)
+        Self::load_layers(process_environment()?, false)
     }
 
     /// Like [`Settings::load`], with the environment given explicitly (tests use this).
@@ -70,6 +71,11 @@ impl Settings {
         settings.validate(require_database)?;
         Ok(settings)
     }
+}
+
+/// The process's environment with the `.env` file found from the current directory beneath it.
+fn process_environment() -> Result<Vec<(String, String)>, SettingsError> {
+    dotenv::beneath(std::env::vars().collect(), std::env::current_dir().ok().as_deref())
 }
 
 fn figment_error(error: figment::Error) -> SettingsError {

@@ -34,15 +34,15 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
 }
 
-/// moto's S3 server (pip package moto[server], installed by `make test`).
+/// moto's S3 server (pip package moto[server], installed by `make test` into .venv/).
 async fn start_s3() -> S3Server {
     let port = free_port();
-    let child = Command::new("python3")
+    let child = Command::new(pathfinder_core::testing::python_tool("python3"))
         .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("python3 -m moto.server (pip install 'moto[server]')");
+        .expect("python3 -m moto.server (make test installs moto[server] into .venv/)");
     let server = S3Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {

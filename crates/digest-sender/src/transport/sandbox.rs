@@ -1,12 +1,36 @@
-//! The sandbox transport: writes each digest to `<outbox>/digest-<id>-<channel>.{html,txt,json}` and logs it.
+//! The sandbox transport: writes each digest to `<outbox>/<database>-<installation>/digest-<id>-<channel>.{html,txt,json}`
+//! and logs it. Digest ids start again at 1 in a new database, so each database writes into its own folder, named
+//! by [`installation_folder`]: an earlier database's digests are never overwritten.
 
 use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+use tokio_postgres::GenericClient;
 
 use super::{Delivered, DeliveryError};
 use crate::render::Rendered;
 
 pub struct Sandbox {
+    /// The folder digests are written to: `PATHFINDER_DELIVERY__OUTBOX_DIR` joined with [`installation_folder`].
     pub outbox: PathBuf,
+}
+
+/// The outbox subfolder of the database `client` is connected to: its name and 8 hex digits that tell apart two
+/// databases of that name (a hash of the name and the time its first migration was applied), e.g.
+/// `pathfinder-3f9a0c12`. Stable for the life of the database.
+pub async fn installation_folder(client: &impl GenericClient) -> Result<String, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT current_database()::text, \
+                    coalesce((SELECT applied_on FROM refinery_schema_history ORDER BY version LIMIT 1), '')",
+            &[],
+        )
+        .await?;
+    let (name, first_migration): (String, String) = (row.get(0), row.get(1));
+    let hash = Sha256::digest(format!("{name}\n{first_migration}").as_bytes());
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    Ok(format!("{safe}-{}", hex::encode(&hash[..4])))
 }
 
 impl Sandbox {

@@ -8,6 +8,7 @@ mod dedupe;
 mod discourse;
 mod helpers;
 mod hostile;
+mod logging;
 mod observability;
 mod openapi;
 mod outage;

@@ -45,11 +45,11 @@ async fn the_document_matches_the_routes_and_validates() {
 
     let file = std::env::temp_dir().join(format!("pf-openapi-{}.json", uuid::Uuid::new_v4().simple()));
     std::fs::write(&file, serde_json::to_vec_pretty(&document).expect("json")).expect("write");
-    let output = std::process::Command::new("python3")
+    let output = std::process::Command::new(pathfinder_core::testing::python_tool("python3"))
         .args(["-m", "openapi_spec_validator"])
         .arg(&file)
         .output()
-        .expect("python3 -m openapi_spec_validator (pip install openapi-spec-validator)");
+        .expect("python3 -m openapi_spec_validator (make test installs it into .venv/)");
     let _ = std::fs::remove_file(&file);
     assert!(
         output.status.success(),

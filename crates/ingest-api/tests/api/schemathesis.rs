@@ -1,4 +1,4 @@
-//! Property-based fuzzing of every documented operation with schemathesis (installed by `make test`): it reads
+//! Property-based fuzzing of every documented operation with schemathesis (in .venv/, from `make test`): it reads
 //! /openapi.json from the running service, sends generated valid and invalid requests to each route (with the
 //! admin token, so the admin routes are reached too) and fails on any 5xx answer.
 
@@ -16,7 +16,7 @@ async fn schemathesis_finds_no_server_error() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let workdir = dir.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("schemathesis")
+        Command::new(pathfinder_core::testing::python_tool("schemathesis"))
             .current_dir(&dir)
             .env("NO_COLOR", "1")
             .args(["run", &schema, "--checks", "not_a_server_error", "--max-examples", "15", "--seed", "20261124"])
@@ -29,7 +29,7 @@ async fn schemathesis_finds_no_server_error() {
     })
     .await
     .expect("join")
-    .expect("schemathesis runs (make test installs it: pip install schemathesis)");
+    .expect("schemathesis runs (make test installs it into .venv/: tests/python-requirements.txt)");
     let _ = std::fs::remove_dir_all(&workdir);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -32,6 +32,10 @@ pub const PLAIN_NAMES: &[&str] = &[
     "DIGEST_EMAIL_FROM",
 ];
 
+/// `RUST_LOG`, the name every Rust operator reaches for, sets `log_level` like its alias `LOG_LEVEL`; where both
+/// are set, `RUST_LOG` wins.
+pub const RUST_LOG: &str = "RUST_LOG";
+
 /// Prefix for every other key: `PATHFINDER_INGEST__BATCH_MAX_ROWS` sets `ingest.batch_max_rows`.
 pub const PREFIX: &str = "PATHFINDER_";
 
@@ -40,7 +44,9 @@ pub struct EnvProvider {
 }
 
 impl EnvProvider {
-    pub fn from_vars(vars: Vec<(String, String)>) -> Self {
+    pub fn from_vars(mut vars: Vec<(String, String)>) -> Self {
+        // Later pairs win: RUST_LOG goes after LOG_LEVEL whatever the order of the environment.
+        vars.sort_by_key(|(name, _)| name == RUST_LOG);
         let mut dict = Dict::new();
         for (name, value) in vars {
             let Some(path) = key_path(&name) else {
@@ -53,12 +59,15 @@ impl EnvProvider {
 }
 
 /// The dotted key an env var sets, if it is one of ours.
-fn key_path(name: &str) -> Option<Vec<String>> {
+pub(super) fn key_path(name: &str) -> Option<Vec<String>> {
+    if name == RUST_LOG {
+        return Some(vec!["log_level".to_string()]);
+    }
     if PLAIN_NAMES.contains(&name) {
         return Some(vec![name.to_ascii_lowercase()]);
     }
     let rest = name.strip_prefix(PREFIX)?;
-    if rest == "CONFIG" || rest.is_empty() {
+    if rest == "CONFIG" || rest == "ENV_FILE" || rest.is_empty() {
         return None;
     }
     Some(rest.split("__").map(str::to_ascii_lowercase).collect())

@@ -130,3 +130,64 @@ fn every_default_key_has_a_comment_above_it() {
         }
     }
 }
+
+/// A fresh folder with a `.env` holding `text`, and a subfolder (a binary run deeper in the checkout).
+fn folder_with_env_file(text: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let root = std::env::temp_dir().join(format!("pf-dotenv-{}", uuid::Uuid::new_v4().simple()));
+    let nested = root.join("crates/deeper");
+    std::fs::create_dir_all(&nested).expect("folders");
+    std::fs::write(root.join(".env"), text).expect(".env");
+    (root, nested)
+}
+
+fn load_in(dir: &std::path::Path, real: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::load_from(dotenv::beneath(vars(real), Some(dir))?)
+}
+
+#[test]
+fn dotenv_in_a_parent_folder_gives_settings_below_the_real_environment() {
+    let (root, nested) = folder_with_env_file(
+        "# Written by scripts/db.sh\nDATABASE_URL=postgres://postgres@127.0.0.1:55432/pathfinder\n\
+         export BIND_ADDR=127.0.0.1:9999\nPF_ADMIN_DATABASE_URL=postgres://ignored\n",
+    );
+    let settings = load_in(&nested, &[]).expect("the .env gives DATABASE_URL");
+    assert_eq!(settings.database_url, "postgres://postgres@127.0.0.1:55432/pathfinder");
+    assert_eq!(settings.bind_addr, "127.0.0.1:9999", "export lines are read too");
+    let settings = load_in(&root, &[URL]).expect("valid");
+    assert_eq!(settings.database_url, URL.1, "a real env var wins over the file");
+    assert_eq!(settings.bind_addr, "127.0.0.1:9999");
+    let error = load_in(&root, &[("PATHFINDER_ENV_FILE", "none")]).expect_err("no file read");
+    assert_eq!(error.setting, "DATABASE_URL");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_bad_log_filter_stops_the_binary_naming_rust_log() {
+    for (name, filter) in [("RUST_LOG", "ingest_api=loud"), ("LOG_LEVEL", "info,=")] {
+        let error = Settings::load_from(vars(&[URL, (name, filter)])).expect_err("must fail");
+        assert_eq!(error.setting, "RUST_LOG", "{error}");
+        assert!(error.to_string().contains(filter), "{error}");
+    }
+}
+
+#[test]
+fn rust_log_wins_over_log_level_and_the_real_environment_over_the_file() {
+    let settings = Settings::load_from(vars(&[("RUST_LOG", "debug"), URL, ("LOG_LEVEL", "warn")])).expect("valid");
+    assert_eq!(settings.log_level, "debug", "RUST_LOG wins over its alias LOG_LEVEL");
+    let settings = Settings::load_from(vars(&[URL, ("LOG_LEVEL", "warn")])).expect("valid");
+    assert_eq!(settings.log_level, "warn", "LOG_LEVEL alone still works");
+    let (root, _) = folder_with_env_file("RUST_LOG=trace\n");
+    let settings = load_in(&root, &[URL, ("LOG_LEVEL", "error")]).expect("valid");
+    assert_eq!(settings.log_level, "error", "a log level set for real hides both names in the file");
+    let settings = load_in(&root, &[URL]).expect("valid");
+    assert_eq!(settings.log_level, "trace");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_malformed_dotenv_names_the_file() {
+    let (root, _) = folder_with_env_file("DATABASE_URL='unterminated\n");
+    let error = load_in(&root, &[]).expect_err("must fail");
+    assert!(error.setting.ends_with(".env"), "{error}");
+    let _ = std::fs::remove_dir_all(root);
+}

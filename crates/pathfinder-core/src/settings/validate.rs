@@ -29,6 +29,12 @@ impl Settings {
                 format!("{:?} is not an IANA time zone such as America/New_York", self.timezone),
             ));
         }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
+            return Err(SettingsError::new(
+                "RUST_LOG",
+                format!("{:?} is not a log filter such as info or ingest_api=debug,info ({error})", self.log_level),
+            ));
+        }
         positive("EVENT_RETENTION_DAYS", self.event_retention_days as u64)?;
         positive("PATHFINDER_DATABASE__POOL_SIZE", self.database.pool_size as u64)?;
         positive("PATHFINDER_DATABASE__CONNECT_TIMEOUT_MS", self.database.connect_timeout_ms)?;
