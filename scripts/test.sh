@@ -8,7 +8,8 @@
 #      arguments of this script go to nextest, e.g. `scripts/test.sh -E 'test(dedupe)'`.
 #   4. scripts/deploy-check.sh: docker-compose config -q (docker-compose is installed with apt-get when missing),
 #      the Dockerfile, the Kubernetes manifests (strict schema validation) and the systemd units.
-#   Also installs moto[server], openapi-spec-validator and schemathesis (pip) when missing: the S3 storage tests
+#   Also creates .venv/ with the official standardwebhooks library (signature interoperability test), and
+#   installs moto[server], openapi-spec-validator and schemathesis (pip) when missing: the S3 storage tests
 #   start moto as a local S3-compatible server; the OpenAPI test validates /openapi.json with the validator, and
 #   the schemathesis test fuzzes every documented operation of a running ingest-api, failing on any 5xx. And, for the dashboard's
 #   browser test, Debian's chromium and playwright-core (npm ci in tests/e2e) when missing.
@@ -61,6 +62,18 @@ ensure_python_tools() {
         pf_die "$TAG" "cannot install the test tools: pip install 'moto[server]' openapi-spec-validator schemathesis"
 }
 
+# The official Standard Webhooks library (PyPI standardwebhooks) signs the interoperability test's vectors; it lives
+# in a project-local virtualenv, .venv/, never in the system's Python.
+ensure_standardwebhooks_venv() {
+    if [[ -x .venv/bin/python ]] && .venv/bin/python -c 'import standardwebhooks' >/dev/null 2>&1; then
+        return 0
+    fi
+    say "creating .venv with the official standardwebhooks library (python3 -m venv .venv; pip install standardwebhooks)"
+    python3 -m venv .venv || pf_die "$TAG" "python3 -m venv failed: install the Debian package python3-venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check 'standardwebhooks==1.1.0' ||
+        pf_die "$TAG" "pip install standardwebhooks (into .venv) failed"
+}
+
 # The dashboard's browser test drives Debian's Chromium with playwright-core (tests/e2e).
 ensure_browser_tools() {
     if ! command -v chromium >/dev/null 2>&1; then
@@ -76,6 +89,7 @@ ensure_browser_tools() {
 drop_leftover_test_databases
 ensure_nextest
 ensure_python_tools
+ensure_standardwebhooks_venv
 ensure_browser_tools
 
 status=0

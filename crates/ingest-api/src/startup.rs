@@ -67,7 +67,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             writer,
-            verifier: Verifier::new(&settings.webhook_secret_list(), settings.ingest.signature_tolerance_secs),
+            verifier: Verifier::new(settings.webhook_secrets(), settings.ingest.signature_tolerance_secs),
             metrics: telemetry::metrics_handle(),
             max_body_bytes: settings.ingest.max_body_bytes,
             retry_after_secs: settings.ingest.retry_after_secs,

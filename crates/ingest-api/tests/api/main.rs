@@ -15,4 +15,5 @@ mod privacy;
 mod refused;
 mod schemathesis;
 mod signatures;
+mod standard_webhooks;
 mod validation;

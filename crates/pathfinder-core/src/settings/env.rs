@@ -14,6 +14,7 @@ pub const PLAIN_NAMES: &[&str] = &[
     "HEALTH_ADDR",
     "ADMIN_TOKEN",
     "WEBHOOK_SECRETS",
+    "WEBHOOK_RAW_SECRETS",
     "RULES_PATH",
     "REPORTS_DIR",
     "TIMEZONE",

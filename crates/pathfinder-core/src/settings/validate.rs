@@ -20,6 +20,7 @@ impl Settings {
                 .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not usable: {e:#}")))?;
         }
         parse_addr("BIND_ADDR", &self.bind_addr)?;
+        super::WebhookSecrets::parse(&self.webhook_secrets, &self.webhook_raw_secrets)?;
         if !self.health_addr.is_empty() {
             parse_addr("HEALTH_ADDR", &self.health_addr)?;
         }
