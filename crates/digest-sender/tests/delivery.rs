@@ -1,9 +1,10 @@
 //! Delivery against real local endpoints: the sandbox folder, a Teams endpoint that throttles the way Teams does,
 //! permanent and exhausted failures, and three digest-sender processes sharing one database.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -11,75 +12,11 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use digest_sender::assemble::Channel;
-use digest_sender::render::Renderer;
-use digest_sender::send::{Pass, Sender};
-use digest_sender::transport::{Sandbox, TeamsWebhook, Transport};
-use digest_sender::weekly::WeeklyDigestJob;
-use pathfinder_core::db::DbPool;
-use pathfinder_core::jobs::Trigger;
-use pathfinder_core::jobs::scheduler::run_once;
+use digest_sender::send::Pass;
+use digest_sender::transport::{Sandbox, Transport};
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::testing::TestDatabase;
-
-fn repo() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn pool(db: &TestDatabase) -> DbPool {
-    let settings = pathfinder_core::Settings::load_from(vec![
-        ("DATABASE_URL".to_string(), db.url.clone()),
-        ("PATHFINDER_DATABASE__POOL_SIZE".to_string(), "4".to_string()),
-    ])
-    .expect("settings");
-    pathfinder_core::db::create_pool(&settings, "digest-test").expect("pool")
-}
-
-async fn detections_and_build(db: &TestDatabase, count: i64, channels: Vec<Channel>) {
-    let client = db.connect().await;
-    client
-        .execute(
-            "INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule,
-                                     rules_version, email, company)
-             SELECT g, 'member-' || g, 'member' || g, 'Chief \"Quoted\" <Officer> & Co', 'c_suite',
-                    CASE WHEN g % 3 = 0 THEN 'vp' END, CASE WHEN g % 3 = 0 THEN 'promotion' ELSE 'new' END,
-                    'chief-executive', 'v1', 'm' || g || '@example.com', 'Acme'
-             FROM generate_series(1, $1::bigint) g",
-            &[&count],
-        )
-        .await
-        .expect("detections");
-    let week = schedule::period_containing(Job::WeeklyDigest, chrono_tz::America::New_York, Utc::now());
-    run_once(&pool(db), &WeeklyDigestJob { channels }, &week, Trigger::Manual).await.expect("build");
-}
-
-fn sender(db: &TestDatabase, transports: HashMap<&'static str, Transport>, max_attempts: i32) -> Sender {
-    Sender {
-        id: format!("test-sender-{}", uuid::Uuid::new_v4().simple()),
-        pool: pool(db),
-        renderer: Renderer::load(&repo().join("config/templates")).expect("templates"),
-        transports,
-        tz: chrono_tz::America::New_York,
-        lease_secs: 60,
-        max_attempts,
-    }
-}
-
-async fn statuses(db: &TestDatabase) -> Vec<(String, String, i32)> {
-    db.connect()
-        .await
-        .query("SELECT channel, status, attempts FROM digests ORDER BY id", &[])
-        .await
-        .expect("digests")
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pf-outbox-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
+use support::{Process, TeamsFake, detections_and_build, repo, sender, start_teams, statuses, teams, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
@@ -113,51 +50,6 @@ async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
         .get(0);
     assert_eq!(recorded, 4);
     let _ = std::fs::remove_dir_all(outbox);
-}
-
-/// A Teams endpoint: throttles the first `throttled` posts with a 200 carrying the 429 (and Retry-After: 1), then
-/// accepts; or always answers `fixed` when set.
-struct TeamsFake {
-    posts: AtomicUsize,
-    throttled: usize,
-    fixed: Option<u16>,
-    bodies: std::sync::Mutex<Vec<serde_json::Value>>,
-}
-
-async fn teams_post(body: web::Json<serde_json::Value>, fake: web::Data<TeamsFake>) -> HttpResponse {
-    let n = fake.posts.fetch_add(1, Ordering::SeqCst);
-    if let Ok(mut bodies) = fake.bodies.lock() {
-        bodies.push(body.into_inner());
-    }
-    if let Some(status) = fake.fixed {
-        return HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status")).body("nope");
-    }
-    if n < fake.throttled {
-        return HttpResponse::Ok()
-            .insert_header(("Retry-After", "1"))
-            .body("Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0,server=msgapi-production");
-    }
-    HttpResponse::Ok().body("1")
-}
-
-fn start_teams(throttled: usize, fixed: Option<u16>) -> (String, Arc<TeamsFake>) {
-    let fake =
-        Arc::new(TeamsFake { posts: AtomicUsize::new(0), throttled, fixed, bodies: std::sync::Mutex::new(Vec::new()) });
-    let data = web::Data::from(fake.clone());
-    let server =
-        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(teams_post)))
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind");
-    let url = format!("http://127.0.0.1:{}/webhook", server.addrs()[0].port());
-    tokio::spawn(server.run());
-    (url, fake)
-}
-
-fn teams(url: String) -> HashMap<&'static str, Transport> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-    HashMap::from([("teams", Transport::TeamsWebhook(TeamsWebhook { url, http }))])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,15 +91,6 @@ async fn a_4xx_fails_at_once_and_5xx_fails_after_the_configured_attempts() {
     let last_error: Option<String> =
         db.connect().await.query_one("SELECT last_error FROM digests", &[]).await.expect("row").get(0);
     assert!(last_error.unwrap_or_default().contains("503"));
-}
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,4 +1,5 @@
-//! The sandbox transport: writes each digest to `<outbox>/digest-<id>-<channel>.{html,txt,json}` and logs it.
+//! The sandbox transport: writes each digest to `<outbox>/digest-<id>-<channel>.{html,txt,json}` and logs it (a Teams
+//! digest split over several cards writes `digest-<id>-teams.json`, then `digest-<id>-teams.2.json`, ...).
 
 use std::path::PathBuf;
 
@@ -21,8 +22,10 @@ impl Sandbox {
             .map_err(|e| DeliveryError::transient(format!("cannot create {}: {e}", self.outbox.display())))?;
         let main = match channel {
             "teams" => {
-                let card = serde_json::to_string_pretty(&digest.card).unwrap_or_default();
-                write("json", &card)?;
+                for (n, card) in digest.cards.iter().enumerate() {
+                    let card = serde_json::to_string_pretty(card).unwrap_or_default();
+                    if n == 0 { write("json", &card)? } else { write(&format!("{}.json", n + 1), &card)? }
+                }
                 base.with_extension("json")
             }
             _ => {
