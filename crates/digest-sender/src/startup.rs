@@ -38,6 +38,8 @@ impl Application {
         let transports = transports::resolve(&settings, &channels)?;
         let pool = db::create_pool(&settings, "digest-sender")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
+        // A channel starts the moment it is first enabled (recorded once, whichever replica is first).
+        crate::assemble::record_starts(&**pool.get().await?, &channels).await?;
         let health = if settings.health_addr.is_empty() {
             None
         } else {
