@@ -26,11 +26,13 @@ impl Application {
             .with_context(|| format!("cannot use the rules at RULES_PATH={}", settings.rules_path))?;
         let pool = db::create_pool(&settings, "classifier")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(&settings.health_addr, "classifier", pool.clone(), shutdown.clone())?)
-        };
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "classifier",
+            &pool,
+            &shutdown,
+        )?;
         rules.reload_on_sighup();
         let wake = pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_events", shutdown.clone());
         let instance = uuid::Uuid::new_v4().simple().to_string();

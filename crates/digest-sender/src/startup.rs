@@ -40,16 +40,13 @@ impl Application {
         migrations::wait_until_current(&pool, &shutdown).await?;
         // A channel starts the moment it is first enabled (recorded once, whichever replica is first).
         crate::assemble::record_starts(&**pool.get().await?, &channels).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(
-                &settings.health_addr,
-                "digest-sender",
-                pool.clone(),
-                shutdown.clone(),
-            )?)
-        };
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "digest-sender",
+            &pool,
+            &shutdown,
+        )?;
 
         let scheduler = Scheduler {
             pool: pool.clone(),

@@ -52,16 +52,13 @@ impl Application {
         let generator = generator(&settings)?;
         let pool = db::create_pool(&settings, "report-builder")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(
-                &settings.health_addr,
-                "report-builder",
-                pool.clone(),
-                shutdown.clone(),
-            )?)
-        };
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "report-builder",
+            &pool,
+            &shutdown,
+        )?;
         let (month_end, purge) = jobs(&settings, generator.clone());
         let scheduler = Scheduler {
             pool: pool.clone(),

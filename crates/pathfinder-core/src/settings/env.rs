@@ -12,6 +12,7 @@ pub const PLAIN_NAMES: &[&str] = &[
     "DATABASE_URL",
     "BIND_ADDR",
     "HEALTH_ADDR",
+    "METRICS_ADDR",
     "ADMIN_TOKEN",
     "WEBHOOK_SECRETS",
     "WEBHOOK_RAW_SECRETS",

@@ -12,6 +12,9 @@ pub struct Settings {
     pub bind_addr: String,
     /// Health and metrics listener of the worker services (`HEALTH_ADDR`); empty means off.
     pub health_addr: String,
+    /// ingest-api's separate listener for /metrics, /health and /ready (`METRICS_ADDR`); empty means /metrics is
+    /// served on BIND_ADDR.
+    pub metrics_addr: String,
     /// Bearer token of the admin API (`ADMIN_TOKEN`); empty means the admin routes answer 404.
     pub admin_token: String,
     /// Comma-separated Standard Webhooks secrets, `whsec_<base64>` or bare base64 (`WEBHOOK_SECRETS`).
@@ -273,6 +276,7 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("bind_addr", &self.bind_addr)
             .field("health_addr", &self.health_addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("admin_token", &redacted(&self.admin_token))
             .field("webhook_secrets", &redacted(&self.webhook_secrets))
             .field("webhook_raw_secrets", &redacted(&self.webhook_raw_secrets))

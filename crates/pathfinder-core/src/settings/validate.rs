@@ -24,6 +24,9 @@ impl Settings {
         if !self.health_addr.is_empty() {
             parse_addr("HEALTH_ADDR", &self.health_addr)?;
         }
+        if !self.metrics_addr.is_empty() {
+            parse_addr("METRICS_ADDR", &self.metrics_addr)?;
+        }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             return Err(SettingsError::new(
                 "TIMEZONE",
