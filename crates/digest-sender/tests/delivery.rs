@@ -5,7 +5,6 @@ mod support;
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use digest_sender::send::Pass;
 use digest_sender::transport::{Sandbox, Transport};
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::testing::TestDatabase;
-use support::{Process, TeamsFake, detections_and_build, repo, sender, start_teams, statuses, teams, temp_dir};
+use support::{Process, detections_and_build, repo, sender, start_teams, statuses, teams, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
@@ -169,21 +168,33 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
     let _ = std::fs::remove_dir_all(outbox);
 }
 
-async fn slow_teams_post(fake: web::Data<TeamsFake>) -> HttpResponse {
-    fake.posts.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+/// A Teams endpoint that holds the first post until the test releases it (telling the test when it arrived) and
+/// answers the others at once.
+struct HeldTeams {
+    posts: AtomicUsize,
+    arrived: tokio::sync::mpsc::UnboundedSender<()>,
+    release: tokio::sync::Notify,
+}
+
+async fn held_teams_post(fake: web::Data<HeldTeams>) -> HttpResponse {
+    if fake.posts.fetch_add(1, Ordering::SeqCst) == 0 {
+        let _ = fake.arrived.send(());
+        fake.release.notified().await;
+    }
     HttpResponse::Ok().body("1")
 }
 
 /// A sender whose claim expires while it is still delivering (a slow endpoint, a short lease) must not record the
 /// digest as sent once another sender has claimed it: the digest is delivered at least once, recorded sent once.
+/// Event-driven: the first delivery is held at the endpoint, the lease is expired in the database, the second sender
+/// claims and delivers, then the first delivery is let through (it used to be a 1.3 s sleep racing a 1 s lease).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_that_lost_its_claim_records_nothing() {
-    let fake =
-        Arc::new(TeamsFake { posts: AtomicUsize::new(0), throttled: 0, fixed: None, bodies: Default::default() });
-    let data = web::Data::from(fake.clone());
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let fake = web::Data::new(HeldTeams { posts: AtomicUsize::new(0), arrived, release: tokio::sync::Notify::new() });
+    let data = fake.clone();
     let server =
-        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(slow_teams_post)))
+        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(held_teams_post)))
             .workers(2)
             .disable_signals()
             .bind(("127.0.0.1", 0))
@@ -193,11 +204,17 @@ async fn a_sender_that_lost_its_claim_records_nothing() {
     let db = TestDatabase::migrated().await;
     detections_and_build(&db, 3, vec![Channel::Teams]).await;
 
-    let mut slow = sender(&db, teams(url.clone()), 5);
-    slow.lease_secs = 1;
+    let slow = sender(&db, teams(url.clone()), 5);
     let first = tokio::spawn(async move { slow.run_once(10).await.expect("first pass") });
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    arrivals.recv().await.expect("the first delivery reached the endpoint");
+    // The first sender's lease runs out while its delivery is still in flight.
+    db.connect()
+        .await
+        .execute("UPDATE digests SET locked_until = now() - interval '1 second' WHERE status = 'sending'", &[])
+        .await
+        .expect("expire the lease");
     let second = sender(&db, teams(url), 5).run_once(10).await.expect("second pass");
+    fake.release.notify_one();
     let first = first.await.expect("join");
 
     assert_eq!(first, Pass { claimed: 1, sent: 0, failed: 0 }, "the first sender's claim had expired");
