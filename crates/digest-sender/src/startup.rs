@@ -38,8 +38,15 @@ impl Application {
         let transports = transports::resolve(&settings, &channels)?;
         let pool = db::create_pool(&settings, "digest-sender")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
-        // A channel starts the moment it is first enabled (recorded once, whichever replica is first).
-        crate::assemble::record_starts(&**pool.get().await?, &channels).await?;
+        // A channel starts the moment it is first enabled (recorded once, whichever replica is first). Every build
+        // records it too, so a database that went away just now only delays it.
+        let recorded = match pool.get().await {
+            Ok(client) => crate::assemble::record_starts(&**client, &channels).await.map_err(anyhow::Error::from),
+            Err(error) => Err(anyhow::Error::from(error)),
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(error = %format!("{error:#}"), "cannot record the channels' start yet; the next build does");
+        }
         let health = pathfinder_core::health::serve_if_set(
             "HEALTH_ADDR",
             &settings.health_addr,
