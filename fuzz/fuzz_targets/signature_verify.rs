@@ -1,5 +1,6 @@
 //! Webhook signature verification (`ingest_api::signature::Verifier`) over arbitrary headers and body, with fixed
-//! secrets: a Standard Webhooks `whsec_` secret and a plain one (two at once, as while rotating).
+//! secrets: two Standard Webhooks secrets (`whsec_` and bare unpadded base64) and two raw GitHub-style ones (two of
+//! each at once, as while rotating).
 //!
 //! Input, HTTP-like so seeds are readable: header lines `name: value` up to the first empty line ("\n\n"), then the
 //! body; without an empty line the whole input is the body. Lines that are not valid headers are skipped.
@@ -15,11 +16,13 @@
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use ingest_api::error::ApiError;
-use ingest_api::signature::{Verifier, sign};
+use ingest_api::signature::{Verifier, WebhookSecrets, sign};
 use libfuzzer_sys::fuzz_target;
 
-/// The Standard Webhooks example secret, and a plain one.
-const SECRETS: [&str; 2] = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "fuzz-plain-secret"];
+/// The Standard Webhooks example secret, and a bare unpadded one (`WEBHOOK_SECRETS`).
+const STANDARD_SECRETS: [&str; 2] = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "ZnV6ei1iYXJlLXNlY3JldA"];
+/// GitHub-style / Discourse secrets (`WEBHOOK_RAW_SECRETS`).
+const RAW_SECRETS: [&str; 2] = ["fuzz-plain-secret", "fuzz-rotated-secret"];
 /// "Now" for every check: the seeds' timestamps are near it (2026-09-21).
 const NOW: i64 = 1_790_000_000;
 /// The service's default `webhook_tolerance_secs`.
@@ -27,7 +30,8 @@ const TOLERANCE: i64 = 300;
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    let verifier = Verifier::new(&SECRETS.map(String::from), TOLERANCE);
+    let secrets = WebhookSecrets::parse(&STANDARD_SECRETS.join(","), &RAW_SECRETS.join(",")).expect("secrets");
+    let verifier = Verifier::new(secrets, TOLERANCE);
 
     // Arbitrary headers: any verdict, never a panic; an accepted delivery is bound to its body.
     let generic = verifier.verify_generic(&headers, body, NOW);
@@ -40,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     if discourse.is_ok() {
         assert!(verifier.verify_discourse(&headers, &other_body).is_err(), "a changed body still verified");
     }
-    assert!(Verifier::new(&[], TOLERANCE).verify_generic(&headers, body, NOW).is_ok());
+    assert!(Verifier::new(WebhookSecrets::default(), TOLERANCE).verify_generic(&headers, body, NOW).is_ok());
 
     signed_deliveries_verify(&verifier, &headers, body);
 });
@@ -55,7 +59,7 @@ fn signed_deliveries_verify(verifier: &Verifier, fuzzed: &HeaderMap, body: &[u8]
         .to_string();
     // A skew within the tolerance, chosen by the input.
     let skew = (body.len() as i64 % (2 * TOLERANCE + 1)) - TOLERANCE;
-    for secret in SECRETS {
+    for secret in STANDARD_SECRETS {
         let sent_at = NOW + skew;
         let standard = headers(&[
             ("webhook-id", id.clone()),
@@ -71,7 +75,8 @@ fn signed_deliveries_verify(verifier: &Verifier, fuzzed: &HeaderMap, body: &[u8]
             ("webhook-signature", sign::standard(secret, &id, stale_at, body)),
         ]);
         assert!(matches!(verifier.verify_generic(&stale, body, NOW), Err(ApiError::StaleTimestamp)));
-
+    }
+    for secret in RAW_SECRETS {
         let hex = sign::hex_sha256(secret, body);
         let github = headers(&[("x-hub-signature-256", hex.clone())]);
         assert_ok(verifier.verify_generic(&github, body, NOW), "X-Hub-Signature-256", secret, body);

@@ -13,8 +13,14 @@ Automation Anywhere Control Room (crates/digest-sender/src/transport/aa.rs)
                                {"fileId", "runAsUserIds", "botInput": {"digestId": {"type":"STRING","string":"42"},
                                "channel": {...}, ...}} -> 200 {"deploymentId": "<uuid>"}; records the digest id and
                                the channel.
-Microsoft Teams incoming webhook (crates/digest-sender/src/transport/teams.rs)
-  POST /teams                  {"type":"message","attachments":[{"content": <Adaptive Card>}]} -> 200, body "1".
+Microsoft Teams (crates/digest-sender/src/transport/teams.rs), body
+{"type":"message","attachments":[{"content": <Adaptive Card>}]}, at most --teams-max-bytes (default 28 KB):
+  POST /teams                  as a legacy incoming webhook (Office 365 connector) answers: 200, body "1"; errors are
+                               200 too, the code inside the body: a message over the limit gets 200 "Webhook message
+                               delivery failed with error: Microsoft Teams endpoint returned HTTP error 413 with
+                               ContextId ..." and is not recorded.
+  POST /teams/workflows        as a Teams Workflows (Power Automate) webhook answers: 202 with an empty body; a
+                               message over the limit gets 413.
                                The card carries no digest id field; our template's summary line ends in
                                "digest #<id>", which is recorded as the digest id. When it is absent, the delivery is
                                recorded with digestId null and the SHA-256 of the body (correlate by counting).
@@ -54,6 +60,7 @@ from urllib.parse import parse_qs, urlparse
 DEFAULT_AA_USERNAME = "pathfinder-bot"
 DEFAULT_AA_API_KEY = "fake-aa-api-key"
 MAX_BODY = 8 * 1024 * 1024
+TEAMS_MAX_BYTES = 28 * 1024
 DIGEST_IN_CARD = re.compile(r"digest #(\d+)")
 
 
@@ -199,6 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             "/v1/authentication": self.aa_authenticate,
             "/v3/automations/deploy": self.aa_deploy,
             "/teams": self.teams,
+            "/teams/workflows": self.teams_workflows,
         }
         handler = routes.get(url.path)
         if handler is None:
@@ -290,10 +298,31 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, {"deploymentId": deployment})
 
     def teams(self, _query, raw):
+        if len(raw) > self.server.teams_max_bytes:
+            # Legacy connectors report the failure inside a 200.
+            self.send(
+                200,
+                "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 413 with "
+                "ContextId tcid=0,server=outside-fake,cv=%s.0" % uuid.uuid4().hex,
+                content_type="text/plain; charset=utf-8",
+            )
+            return
+        if self.record_teams(raw, "teams-webhook"):
+            self.send(200, "1", content_type="text/plain; charset=utf-8")
+
+    def teams_workflows(self, _query, raw):
+        if len(raw) > self.server.teams_max_bytes:
+            self.error(413, "The request content length exceeds the maximum allowed")
+            return
+        if self.record_teams(raw, "teams-workflows"):
+            self.send(202, b"", content_type="text/plain; charset=utf-8")
+
+    # Records a Teams message; False (answered 400) when the body is not one.
+    def record_teams(self, raw, transport):
         body = self.json_body(raw)
         if not isinstance(body, dict) or not isinstance(body.get("attachments"), list):
             self.error(400, "body must be a Teams message with attachments")
-            return
+            return False
         match = DIGEST_IN_CARD.search(json.dumps(body.get("attachments")))
         self.state.record(
             {
@@ -301,11 +330,11 @@ class Handler(BaseHTTPRequestHandler):
                 "digestId": int(match.group(1)) if match else None,
                 "deploymentId": None,
                 "at": now_iso(),
-                "transport": "teams-webhook",
+                "transport": transport,
                 "bodySha256": hashlib.sha256(raw).hexdigest(),
             }
         )
-        self.send(200, "1", content_type="text/plain; charset=utf-8")
+        return True
 
 
 def main(argv=None):
@@ -316,12 +345,16 @@ def main(argv=None):
     parser.add_argument("--aa-username", default=DEFAULT_AA_USERNAME, help="Control Room user accepted")
     parser.add_argument("--aa-api-key", default=DEFAULT_AA_API_KEY, help="API key accepted for that user")
     parser.add_argument("--quiet", action="store_true", help="do not log every request")
+    parser.add_argument(
+        "--teams-max-bytes", type=int, default=TEAMS_MAX_BYTES, help="largest Teams message accepted (default 28 KB)"
+    )
     args = parser.parse_args(argv)
 
     server = ThreadingHTTPServer((args.bind, args.port), Handler)
     server.daemon_threads = True
     server.state = State(args.aa_username, args.aa_api_key, args.record)
     server.quiet = args.quiet
+    server.teams_max_bytes = args.teams_max_bytes
     sys.stderr.write(
         "[outside-fake] listening on %s:%d (Control Room: /v1/authentication, /v3/automations/deploy; Teams: /teams;"
         " control: /_fake/*)\n" % (args.bind, server.server_address[1])

@@ -5,17 +5,22 @@
 //! and 429, and writes what it found to the detection and the member's state. A lookup that keeps failing is tried
 //! again later with a growing pause, then left empty (`failed`); a 4xx other than 429 (no such member) fails at
 //! once. The detection itself never waits for any of this.
+//!
+//! A result is written in one transaction (the detection and the member's state together), and only while this
+//! enricher still holds its claim: the claim is the attempt number it set, so after the lease ran out and another
+//! enricher claimed the detection again, the late result is dropped rather than written over the newer one.
 
 mod lookup;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, PooledClient};
 use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::settings::EnrichmentSettings;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use lookup::{LookupError, Profile, fill_template};
 
@@ -33,9 +38,10 @@ FROM (SELECT id FROM detections
 WHERE d.id = c.id
 RETURNING d.id, d.user_id, d.username, d.enrichment_attempts";
 
+/// `$5`: the attempt number of our claim (the claim is still ours while it is the latest and the row pending).
 const DONE: &str = "
 UPDATE detections SET email = $2, company = $3, profile_url = $4, enrichment_status = 'done', enrichment_error = NULL
-WHERE id = $1";
+WHERE id = $1 AND enrichment_status = 'pending' AND enrichment_attempts = $5";
 
 const STATE: &str = "UPDATE user_state SET email = $2, company = $3, profile_url = $4 WHERE user_id = $1";
 
@@ -44,7 +50,7 @@ UPDATE detections
 SET enrichment_error = $2,
     enrichment_status = CASE WHEN $3 OR enrichment_attempts >= $4 THEN 'failed' ELSE 'pending' END,
     enrichment_next_at = now() + least(300, 2 ^ enrichment_attempts)::bigint * interval '1 second'
-WHERE id = $1";
+WHERE id = $1 AND enrichment_status = 'pending' AND enrichment_attempts = $5";
 
 pub struct Enricher {
     pool: DbPool,
@@ -76,28 +82,58 @@ impl Enricher {
 
     /// Claims due detections and looks their members up. Returns how many were claimed.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let client = self.pool.get().await?;
+        let mut client = self.pool.get().await?;
         let claimed = client.query(CLAIM, &[&LEASE_SECS, &BATCH]).await?;
         for row in &claimed {
-            let (id, user_id, username, attempts): (i64, String, Option<String>, i32) =
+            let (id, user_id, username, attempt): (i64, String, Option<String>, i32) =
                 (row.get(0), row.get(1), row.get(2), row.get(3));
-            let span = tracing::info_span!("enrich", detection_id = id, user_id = %user_id, attempt = attempts);
-            let _entered = span.enter();
-            match lookup::lookup(&self.http, &self.settings, &user_id, username.as_deref()).await {
-                Ok(profile) => {
-                    client.execute(DONE, &[&id, &profile.email, &profile.company, &profile.profile_url]).await?;
-                    client.execute(STATE, &[&user_id, &profile.email, &profile.company, &profile.profile_url]).await?;
-                    metrics::counter!("pathfinder_classifier_enrichments_total", "outcome" => "done").increment(1);
-                    tracing::debug!("member enriched");
-                }
-                Err(error) => {
-                    let permanent = !error.is_transient();
-                    client.execute(FAILED, &[&id, &error.to_string(), &permanent, &self.settings.max_attempts]).await?;
-                    metrics::counter!("pathfinder_classifier_enrichments_total", "outcome" => "failed").increment(1);
-                    tracing::warn!(error = %error, "member lookup failed");
-                }
-            }
+            let span = tracing::info_span!("enrich", detection_id = id, user_id = %user_id, attempt);
+            self.enrich_one(&mut client, id, &user_id, username.as_deref(), attempt).instrument(span).await?;
         }
         Ok(claimed.len())
+    }
+
+    /// Looks one claimed detection's member up and writes the outcome, if the claim is still ours.
+    async fn enrich_one(
+        &self,
+        client: &mut PooledClient,
+        id: i64,
+        user_id: &str,
+        username: Option<&str>,
+        attempt: i32,
+    ) -> anyhow::Result<()> {
+        let found = lookup::lookup(&self.http, &self.settings, user_id, username).await;
+        let tx = client.transaction().await?;
+        let (owned, outcome) = match &found {
+            Ok(profile) => {
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                    [&id, &profile.email, &profile.company, &profile.profile_url, &attempt];
+                let owned = tx.execute(DONE, &params).await? == 1;
+                if owned {
+                    tx.execute(STATE, &[&user_id, &profile.email, &profile.company, &profile.profile_url]).await?;
+                }
+                (owned, "done")
+            }
+            Err(error) => {
+                let permanent = !error.is_transient();
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                    [&id, &error.to_string(), &permanent, &self.settings.max_attempts, &attempt];
+                (tx.execute(FAILED, &params).await? == 1, "failed")
+            }
+        };
+        if !owned {
+            tx.rollback().await?;
+            tracing::warn!(
+                "lookup finished after the claim was lost (lease expired, claimed again, or erased); dropped"
+            );
+            return Ok(());
+        }
+        tx.commit().await?;
+        metrics::counter!("pathfinder_classifier_enrichments_total", "outcome" => outcome).increment(1);
+        match found {
+            Ok(_) => tracing::debug!("member enriched"),
+            Err(error) => tracing::warn!(error = %error, "member lookup failed"),
+        }
+        Ok(())
     }
 }

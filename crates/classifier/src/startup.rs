@@ -2,8 +2,8 @@
 //! and the workers. `run_until_stopped` returns once every worker has finished its batch after SIGTERM.
 
 use anyhow::Context;
+use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::enrich::Enricher;
@@ -11,7 +11,7 @@ use crate::rules::SharedRules;
 use crate::worker::Worker;
 
 pub struct Application {
-    workers: Vec<JoinHandle<()>>,
+    workers: Tasks,
     rules: SharedRules,
     health_port: Option<u16>,
 }
@@ -26,38 +26,40 @@ impl Application {
             .with_context(|| format!("cannot use the rules at RULES_PATH={}", settings.rules_path))?;
         let pool = db::create_pool(&settings, "classifier")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(&settings.health_addr, "classifier", pool.clone(), shutdown.clone())?)
-        };
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "classifier",
+            &pool,
+            &shutdown,
+        )?;
         rules.reload_on_sighup();
         let wake = pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_events", shutdown.clone());
         let instance = uuid::Uuid::new_v4().simple().to_string();
-        let workers = (0..settings.classifier.workers)
-            .map(|n| {
-                let worker = Worker {
-                    id: format!("classifier-{}-{n}", &instance[..8]),
-                    pool: pool.clone(),
-                    rules: rules.clone(),
-                    settings: settings.classifier.clone(),
-                    enrich: settings.enrichment.enabled(),
-                    wake: wake.clone(),
-                    shutdown: shutdown.clone(),
-                };
-                tokio::spawn(worker.run())
-            })
-            .collect::<Vec<_>>();
-        let mut workers = workers;
+        let mut workers = Tasks::new("classifier", shutdown.clone());
+        for n in 0..settings.classifier.workers {
+            let worker = Worker {
+                id: format!("classifier-{}-{n}", &instance[..8]),
+                pool: pool.clone(),
+                rules: rules.clone(),
+                settings: settings.classifier.clone(),
+                enrich: settings.enrichment.enabled(),
+                wake: wake.clone(),
+                shutdown: shutdown.clone(),
+            };
+            workers.spawn("classifier worker", worker.run());
+        }
         if settings.enrichment.enabled() {
             let poll = std::time::Duration::from_millis(settings.classifier.poll_interval_ms);
             let enricher =
                 Enricher::new(pool.clone(), settings.enrichment.clone(), wake.clone(), poll, shutdown.clone())?;
-            workers.push(tokio::spawn(enricher.run()));
+            workers.spawn("enricher", enricher.run());
         }
         tracing::info!(enrichment = settings.enrichment.enabled(), workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
         let health_port = health.as_ref().map(|h| h.port);
-        workers.extend(health.map(|h| h.task));
+        if let Some(health) = health {
+            workers.add("health listener", health.task);
+        }
         Ok(Self { workers, rules, health_port })
     }
 
@@ -71,10 +73,15 @@ impl Application {
         self.rules.clone()
     }
 
+    /// The supervised tasks (tests add an injected failure).
+    pub fn tasks_mut(&mut self) -> &mut Tasks {
+        &mut self.workers
+    }
+
+    /// Until shutdown, once every worker has finished its batch; an error when one of the tasks ended on its own
+    /// ([`Tasks`]: the process exits 1).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        for worker in self.workers {
-            worker.await.context("a classifier worker panicked")?;
-        }
+        self.workers.run_until_stopped().await?;
         tracing::info!("classifier stopped");
         Ok(())
     }

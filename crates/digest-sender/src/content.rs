@@ -1,4 +1,11 @@
 //! What a digest says: its detections, formatted for people (local times, labels), for the templates.
+//!
+//! The `*_json` values are for the Teams card: JSON-encoded, and, where a member or the enrichment lookup supplied
+//! the text, Markdown-escaped and shortened ([`card_text`]), since Adaptive Card TextBlocks render Markdown.
+
+mod card_text;
+
+pub use card_text::card_text;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -80,9 +87,9 @@ pub async fn load(
             DetectionView {
                 detection_id: row.get(0),
                 user_id,
-                name_json: json(&name),
-                title_json: json(&title),
-                details_json: json(&details),
+                name_json: json(&card_text(&name, card_text::NAME_MAX)),
+                title_json: json(&card_text(&title, card_text::TITLE_MAX)),
+                details_json: json(&card_text(&details, card_text::DETAILS_MAX)),
                 profile_url_json: json(profile_url.as_deref().unwrap_or("")),
                 name,
                 title,

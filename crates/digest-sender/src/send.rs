@@ -70,7 +70,7 @@ pub struct Pass {
 enum Turn {
     Sent,
     Failed,
-    /// Left alone: no transport for its channel, or another sender took it over (lease expired) meanwhile.
+    /// Left alone: another sender took it over (lease expired) meanwhile.
     Skipped,
 }
 
@@ -105,8 +105,7 @@ impl Sender {
         attempt: i32,
     ) -> anyhow::Result<Turn> {
         let Some(transport) = self.transports.get(channel) else {
-            tracing::error!("no transport for this channel; leaving the digest pending");
-            return Ok(Turn::Skipped);
+            return self.fail_without_transport(client, id, channel, attempt).await;
         };
         let started = Instant::now();
         let outcome = match content::load(&***client, id, channel, run_key, self.tz).await {
@@ -171,6 +170,40 @@ impl Sender {
         Ok(turn)
     }
 }
+
+impl Sender {
+    /// A digest of a channel this sender has no transport for (the channel was disabled after the digest was
+    /// built, or another process built it with other settings) fails at once with an error that says so; it used to
+    /// stay `sending` with its attempts climbing. `pathfinder digests retry` sends it once the channel is back.
+    async fn fail_without_transport(
+        &self,
+        client: &mut PooledClient,
+        id: i64,
+        channel: &str,
+        attempt: i32,
+    ) -> anyhow::Result<Turn> {
+        let message = format!(
+            "no transport for the {channel} channel: it is not in PATHFINDER_DIGEST__CHANNELS of this digest-sender; \
+             enable it, then `pathfinder digests retry {id}`"
+        );
+        let tx = client.transaction().await?;
+        if tx.execute(FAILED, &[&id, &NO_TRANSPORT, &true, &message, &0_i64, &self.id]).await? == 0 {
+            tx.rollback().await?;
+            return Ok(Turn::Skipped);
+        }
+        tx.execute(RECORD, &[&id, &attempt, &NO_TRANSPORT, &"failed", &None::<String>, &message, &0_i32]).await?;
+        let details = json!({"channel": channel, "transport": NO_TRANSPORT, "status": "failed", "attempt": attempt,
+                             "error": message});
+        audit::append(&*tx, "digest.delivery", &self.id, Some(&id.to_string()), &details).await?;
+        tx.commit().await?;
+        metrics::counter!("pathfinder_digest_delivery_failures_total", "channel" => channel.to_owned(), "transport" => NO_TRANSPORT).increment(1);
+        tracing::error!(error = %message, "digest failed");
+        Ok(Turn::Failed)
+    }
+}
+
+/// `digests.transport` of a digest failed for want of a transport.
+const NO_TRANSPORT: &str = "none";
 
 /// One delivery with up to two quick retries for transient failures, honouring a short Retry-After.
 async fn deliver_with_retries(

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
 use pathfinder_core::listen::drain_until_stopped;
+use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::render::Renderer;
@@ -21,7 +21,7 @@ use crate::{channels, transports};
 const PASS_SIZE: i64 = 10;
 
 pub struct Application {
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
     health_port: Option<u16>,
 }
 
@@ -39,16 +39,22 @@ impl Application {
         let pool = db::create_pool(&settings, "digest-sender")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
         transports::place_sandbox_outboxes(&mut transports, &pool).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(
-                &settings.health_addr,
-                "digest-sender",
-                pool.clone(),
-                shutdown.clone(),
-            )?)
+        // A channel starts the moment it is first enabled (recorded once, whichever replica is first). Every build
+        // records it too, so a database that went away just now only delays it.
+        let recorded = match pool.get().await {
+            Ok(client) => crate::assemble::record_starts(&**client, &channels).await.map_err(anyhow::Error::from),
+            Err(error) => Err(anyhow::Error::from(error)),
         };
+        if let Err(error) = recorded {
+            tracing::warn!(error = %format!("{error:#}"), "cannot record the channels' start yet; the next build does");
+        }
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "digest-sender",
+            &pool,
+            &shutdown,
+        )?;
 
         let scheduler = Scheduler {
             pool: pool.clone(),
@@ -70,14 +76,17 @@ impl Application {
             max_attempts: settings.delivery.max_attempts,
         };
         let poll = Duration::from_millis(settings.delivery.poll_interval_ms);
-        let sending = tokio::spawn(async move {
+        let mut tasks = Tasks::new("digest-sender", shutdown.clone());
+        tasks.spawn("scheduler", scheduler.run());
+        tasks.spawn("sender", async move {
             let pass = || async { sender.run_once(PASS_SIZE).await.map(|pass| pass.claimed) };
             drain_until_stopped("digest pass", &wake, poll, &shutdown, pass).await;
         });
         tracing::info!("digest-sender running");
         let health_port = health.as_ref().map(|h| h.port);
-        let mut tasks = vec![tokio::spawn(scheduler.run()), sending];
-        tasks.extend(health.map(|h| h.task));
+        if let Some(health) = health {
+            tasks.add("health listener", health.task);
+        }
         Ok(Self { tasks, health_port })
     }
 
@@ -86,10 +95,14 @@ impl Application {
         self.health_port
     }
 
+    /// The supervised tasks (tests add an injected failure).
+    pub fn tasks_mut(&mut self) -> &mut Tasks {
+        &mut self.tasks
+    }
+
+    /// Until shutdown; an error when one of the tasks ended on its own ([`Tasks`]: the process exits 1).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        for task in self.tasks {
-            task.await.context("a digest-sender task panicked")?;
-        }
+        self.tasks.run_until_stopped().await?;
         tracing::info!("digest-sender stopped");
         Ok(())
     }

@@ -1,86 +1,22 @@
 //! Delivery against real local endpoints: the sandbox folder, a Teams endpoint that throttles the way Teams does,
 //! permanent and exhausted failures, and three digest-sender processes sharing one database.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use digest_sender::assemble::Channel;
-use digest_sender::render::Renderer;
-use digest_sender::send::{Pass, Sender};
-use digest_sender::transport::{Sandbox, TeamsWebhook, Transport, installation_folder};
+use digest_sender::send::Pass;
+use digest_sender::transport::{Sandbox, Transport, installation_folder};
 use digest_sender::transports::place_sandbox_outboxes;
-use digest_sender::weekly::WeeklyDigestJob;
-use pathfinder_core::db::DbPool;
-use pathfinder_core::jobs::Trigger;
-use pathfinder_core::jobs::scheduler::run_once;
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::testing::TestDatabase;
-
-fn repo() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn pool(db: &TestDatabase) -> DbPool {
-    let settings = pathfinder_core::Settings::load_from(vec![
-        ("DATABASE_URL".to_string(), db.url.clone()),
-        ("PATHFINDER_DATABASE__POOL_SIZE".to_string(), "4".to_string()),
-    ])
-    .expect("settings");
-    pathfinder_core::db::create_pool(&settings, "digest-test").expect("pool")
-}
-
-async fn detections_and_build(db: &TestDatabase, count: i64, channels: Vec<Channel>) {
-    let client = db.connect().await;
-    client
-        .execute(
-            "INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule,
-                                     rules_version, email, company)
-             SELECT g, 'member-' || g, 'member' || g, 'Chief \"Quoted\" <Officer> & Co', 'c_suite',
-                    CASE WHEN g % 3 = 0 THEN 'vp' END, CASE WHEN g % 3 = 0 THEN 'promotion' ELSE 'new' END,
-                    'chief-executive', 'v1', 'm' || g || '@example.com', 'Acme'
-             FROM generate_series(1, $1::bigint) g",
-            &[&count],
-        )
-        .await
-        .expect("detections");
-    let week = schedule::period_containing(Job::WeeklyDigest, chrono_tz::America::New_York, Utc::now());
-    run_once(&pool(db), &WeeklyDigestJob { channels }, &week, Trigger::Manual).await.expect("build");
-}
-
-fn sender(db: &TestDatabase, transports: HashMap<&'static str, Transport>, max_attempts: i32) -> Sender {
-    Sender {
-        id: format!("test-sender-{}", uuid::Uuid::new_v4().simple()),
-        pool: pool(db),
-        renderer: Renderer::load(&repo().join("config/templates")).expect("templates"),
-        transports,
-        tz: chrono_tz::America::New_York,
-        lease_secs: 60,
-        max_attempts,
-    }
-}
-
-async fn statuses(db: &TestDatabase) -> Vec<(String, String, i32)> {
-    db.connect()
-        .await
-        .query("SELECT channel, status, attempts FROM digests ORDER BY id", &[])
-        .await
-        .expect("digests")
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pf-outbox-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
+use support::{Process, detections_and_build, pool, repo, sender, start_teams, statuses, teams, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
@@ -139,51 +75,6 @@ async fn a_new_database_never_overwrites_an_earlier_databases_sandbox_digests() 
     let _ = std::fs::remove_dir_all(outbox);
 }
 
-/// A Teams endpoint: throttles the first `throttled` posts with a 200 carrying the 429 (and Retry-After: 1), then
-/// accepts; or always answers `fixed` when set.
-struct TeamsFake {
-    posts: AtomicUsize,
-    throttled: usize,
-    fixed: Option<u16>,
-    bodies: std::sync::Mutex<Vec<serde_json::Value>>,
-}
-
-async fn teams_post(body: web::Json<serde_json::Value>, fake: web::Data<TeamsFake>) -> HttpResponse {
-    let n = fake.posts.fetch_add(1, Ordering::SeqCst);
-    if let Ok(mut bodies) = fake.bodies.lock() {
-        bodies.push(body.into_inner());
-    }
-    if let Some(status) = fake.fixed {
-        return HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status")).body("nope");
-    }
-    if n < fake.throttled {
-        return HttpResponse::Ok()
-            .insert_header(("Retry-After", "1"))
-            .body("Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0,server=msgapi-production");
-    }
-    HttpResponse::Ok().body("1")
-}
-
-fn start_teams(throttled: usize, fixed: Option<u16>) -> (String, Arc<TeamsFake>) {
-    let fake =
-        Arc::new(TeamsFake { posts: AtomicUsize::new(0), throttled, fixed, bodies: std::sync::Mutex::new(Vec::new()) });
-    let data = web::Data::from(fake.clone());
-    let server =
-        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(teams_post)))
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind");
-    let url = format!("http://127.0.0.1:{}/webhook", server.addrs()[0].port());
-    tokio::spawn(server.run());
-    (url, fake)
-}
-
-fn teams(url: String) -> HashMap<&'static str, Transport> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-    HashMap::from([("teams", Transport::TeamsWebhook(TeamsWebhook { url, http }))])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttling_teams_endpoint_is_retried_after_its_retry_after() {
     let (url, fake) = start_teams(2, None);
@@ -225,15 +116,6 @@ async fn a_4xx_fails_at_once_and_5xx_fails_after_the_configured_attempts() {
     assert!(last_error.unwrap_or_default().contains("503"));
 }
 
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_once() {
     let db = TestDatabase::migrated().await;
@@ -247,10 +129,8 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
         .await
         .expect("backdate");
     let floor = Utc::now() - chrono::Duration::days(8);
-    let due = schedule::upcoming(Job::WeeklyDigest, chrono_tz::America::New_York, floor, 5)
-        .into_iter()
-        .filter(|o| o.utc <= Utc::now())
-        .count();
+    // weekly-digest catches up its latest missed week only (one, or none just after install).
+    let due = schedule::catch_up_candidates(Job::WeeklyDigest, chrono_tz::America::New_York, floor, Utc::now()).len();
     client
         .execute(
             "INSERT INTO detections (event_id, user_id, title, seniority, kind, rule, rules_version)
@@ -305,28 +185,41 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
         .expect("deliveries");
     assert_eq!(deliveries.len(), 6);
     assert!(deliveries.iter().all(|r| r.get::<_, i64>(1) == 1), "every digest delivered once");
-    let folders: Vec<PathBuf> = std::fs::read_dir(&outbox).expect("outbox").map(|e| e.expect("entry").path()).collect();
+    let folders: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&outbox).expect("outbox").map(|e| e.expect("entry").path()).collect();
     assert_eq!(folders.len(), 1, "one folder for the one database: {folders:?}");
     let files = std::fs::read_dir(&folders[0]).expect("database folder").count();
     assert_eq!(files, 3 * 2 + 3, "3 email digests (html + txt) and 3 Teams cards");
     let _ = std::fs::remove_dir_all(outbox);
 }
 
-async fn slow_teams_post(fake: web::Data<TeamsFake>) -> HttpResponse {
-    fake.posts.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+/// A Teams endpoint that holds the first post until the test releases it (telling the test when it arrived) and
+/// answers the others at once.
+struct HeldTeams {
+    posts: AtomicUsize,
+    arrived: tokio::sync::mpsc::UnboundedSender<()>,
+    release: tokio::sync::Notify,
+}
+
+async fn held_teams_post(fake: web::Data<HeldTeams>) -> HttpResponse {
+    if fake.posts.fetch_add(1, Ordering::SeqCst) == 0 {
+        let _ = fake.arrived.send(());
+        fake.release.notified().await;
+    }
     HttpResponse::Ok().body("1")
 }
 
 /// A sender whose claim expires while it is still delivering (a slow endpoint, a short lease) must not record the
 /// digest as sent once another sender has claimed it: the digest is delivered at least once, recorded sent once.
+/// Event-driven: the first delivery is held at the endpoint, the lease is expired in the database, the second sender
+/// claims and delivers, then the first delivery is let through (it used to be a 1.3 s sleep racing a 1 s lease).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_that_lost_its_claim_records_nothing() {
-    let fake =
-        Arc::new(TeamsFake { posts: AtomicUsize::new(0), throttled: 0, fixed: None, bodies: Default::default() });
-    let data = web::Data::from(fake.clone());
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let fake = web::Data::new(HeldTeams { posts: AtomicUsize::new(0), arrived, release: tokio::sync::Notify::new() });
+    let data = fake.clone();
     let server =
-        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(slow_teams_post)))
+        HttpServer::new(move || App::new().app_data(data.clone()).route("/webhook", web::post().to(held_teams_post)))
             .workers(2)
             .disable_signals()
             .bind(("127.0.0.1", 0))
@@ -336,11 +229,17 @@ async fn a_sender_that_lost_its_claim_records_nothing() {
     let db = TestDatabase::migrated().await;
     detections_and_build(&db, 3, vec![Channel::Teams]).await;
 
-    let mut slow = sender(&db, teams(url.clone()), 5);
-    slow.lease_secs = 1;
+    let slow = sender(&db, teams(url.clone()), 5);
     let first = tokio::spawn(async move { slow.run_once(10).await.expect("first pass") });
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    arrivals.recv().await.expect("the first delivery reached the endpoint");
+    // The first sender's lease runs out while its delivery is still in flight.
+    db.connect()
+        .await
+        .execute("UPDATE digests SET locked_until = now() - interval '1 second' WHERE status = 'sending'", &[])
+        .await
+        .expect("expire the lease");
     let second = sender(&db, teams(url), 5).run_once(10).await.expect("second pass");
+    fake.release.notify_one();
     let first = first.await.expect("join");
 
     assert_eq!(first, Pass { claimed: 1, sent: 0, failed: 0 }, "the first sender's claim had expired");

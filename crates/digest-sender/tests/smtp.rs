@@ -1,5 +1,6 @@
 //! The smtp transport against a real SMTP listener on 127.0.0.1 (the protocol, line by line): the message arrives
-//! as HTML with a plain-text alternative; 4xx answers are retried, 5xx fail at once.
+//! as HTML with a plain-text alternative, with Message-ID, Date and Auto-Submitted; 4xx answers are retried, 5xx
+//! fail at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -147,6 +148,31 @@ async fn the_digest_arrives_as_html_with_a_plain_text_part() {
     let remote: Option<String> =
         db.connect().await.query_one("SELECT remote_id FROM digests", &[]).await.expect("row").get(0);
     assert!(remote.unwrap_or_default().contains("queued as FAKE42"));
+}
+
+/// The value of header `name` in the message's top-level header block.
+fn header<'a>(data: &'a str, name: &str) -> Option<&'a str> {
+    data.split("\n\n").next().unwrap_or("").lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+/// Failed before the fix: digests went out without Message-ID (Gmail: 550 5.7.1) and without Auto-Submitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_carries_message_id_on_the_sender_domain_date_and_auto_submitted() {
+    let inbox = Arc::new(Inbox::default());
+    let url = start_smtp(inbox.clone()).await;
+    let db = setup().await;
+    assert_eq!(sender(&db, &url).run_once(10).await.expect("pass").sent, 1);
+    let messages = inbox.messages.lock().expect("messages").clone();
+    let (_, data) = &messages[0];
+    let id = header(data, "Message-ID").unwrap_or_else(|| panic!("no Message-ID in\n{data}"));
+    assert!(id.starts_with("<digest-") && id.ends_with("@example.com>"), "Message-ID {id}");
+    assert_eq!(id.matches('@').count(), 1, "Message-ID {id}");
+    let date = header(data, "Date").unwrap_or_else(|| panic!("no Date in\n{data}"));
+    chrono::DateTime::parse_from_rfc2822(date).unwrap_or_else(|e| panic!("Date {date:?} is not RFC 5322: {e}"));
+    assert_eq!(header(data, "Auto-Submitted"), Some("auto-generated"), "{data}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,7 +84,8 @@ pub struct RecentDetection {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"events": {"received": 9, "pending": 0, "processed": 9, "failed": 0},
                           "seniors": {"c_suite": 5, "vp": 2}, "detections": {"total": 8, "last7Days": 8},
-                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3}}))]
+                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3},
+                          "failedReports": []}))]
 pub struct Stats {
     #[schema(value_type = Object)]
     pub events: serde_json::Value,
@@ -99,6 +100,10 @@ pub struct Stats {
     pub failed_digests: serde_json::Value,
     #[schema(value_type = Object)]
     pub reports: serde_json::Value,
+    /// Reports that failed for good (after their retries), newest first, with their last error.
+    #[serde(rename = "failedReports")]
+    #[schema(value_type = Vec<Object>)]
+    pub failed_reports: serde_json::Value,
 }
 
 /// Digests built now, per channel.

@@ -1,21 +1,19 @@
 //! Webhook signature verification, for every configured secret (several at once while rotating).
 //!
 //! - Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` (space-separated
-//!   list), HMAC-SHA256 over `{id}.{timestamp}.{body}`; secrets may be `whsec_<base64>`.
-//! - GitHub style: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body.
-//! - Discourse: `X-Discourse-Event-Signature: sha256=<hex>`, HMAC-SHA256 over the raw body.
+//!   list), HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed by the decoded `WEBHOOK_SECRETS`
+//!   ([`WebhookSecrets`]: `whsec_` optional, base64 padded or not, as the official libraries decode them).
+//! - GitHub style: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body, keyed by `WEBHOOK_RAW_SECRETS`.
+//! - Discourse: `X-Discourse-Event-Signature: sha256=<hex>`, HMAC-SHA256 over the raw body, same secrets.
 //!
 //! Every comparison checks the decoded length first (a truncated or empty signature never matches; see
 //! RUSTSEC-2024-0010) and then compares in constant time (`Mac::verify_slice`).
-
-mod keys;
-
-pub use keys::SecretKey;
 
 use actix_web::http::header::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+pub use pathfinder_core::settings::WebhookSecrets;
 use sha2::Sha256;
 
 use crate::error::ApiError;
@@ -25,20 +23,20 @@ type HmacSha256 = Hmac<Sha256>;
 /// An HMAC-SHA256 tag is 32 bytes.
 const TAG_LEN: usize = 32;
 
-/// Verifies webhook signatures; `None` secrets means verification is off.
+/// Verifies webhook signatures; no secret of either scheme means verification is off.
 #[derive(Clone)]
 pub struct Verifier {
-    secrets: Vec<SecretKey>,
+    secrets: WebhookSecrets,
     tolerance_secs: i64,
 }
 
 impl Verifier {
-    pub fn new(secrets: &[String], tolerance_secs: i64) -> Self {
-        Self { secrets: secrets.iter().map(|s| SecretKey::parse(s)).collect(), tolerance_secs }
+    pub fn new(secrets: WebhookSecrets, tolerance_secs: i64) -> Self {
+        Self { secrets, tolerance_secs }
     }
 
     pub fn enabled(&self) -> bool {
-        !self.secrets.is_empty()
+        self.secrets.enabled()
     }
 
     /// The generic route: Standard Webhooks or GitHub style.
@@ -81,8 +79,8 @@ impl Verifier {
         if candidates.is_empty() {
             return Err(ApiError::InvalidSignature);
         }
-        for secret in &self.secrets {
-            let mut mac = secret.standard_mac();
+        for key in &self.secrets.standard {
+            let mut mac = hmac_sha256(key);
             mac.update(id.as_bytes());
             mac.update(b".");
             mac.update(timestamp.as_bytes());
@@ -101,8 +99,8 @@ impl Verifier {
             return Err(ApiError::InvalidSignature);
         }
         let tag = hex::decode(hex_tag).map_err(|_| ApiError::InvalidSignature)?;
-        for secret in &self.secrets {
-            let mut mac = secret.raw_mac();
+        for key in &self.secrets.raw {
+            let mut mac = hmac_sha256(key);
             mac.update(body);
             if mac.verify_slice(&tag).is_ok() {
                 return Ok(());
@@ -110,6 +108,16 @@ impl Verifier {
         }
         Err(ApiError::InvalidSignature)
     }
+}
+
+fn hmac_sha256(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length, so this cannot fail.
+    HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable_key())
+}
+
+#[allow(clippy::panic)]
+fn unreachable_key() -> HmacSha256 {
+    panic!("HMAC-SHA256 accepts keys of any length")
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -120,17 +128,24 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub mod sign {
     use super::*;
 
-    /// `webhook-signature` header value for a Standard Webhooks delivery.
+    /// `webhook-signature` header value for a Standard Webhooks delivery; `secret` as in `WEBHOOK_SECRETS`.
+    ///
+    /// # Panics
+    /// When the secret is not a Standard Webhooks secret (a test or example bug).
+    #[allow(clippy::panic)]
     pub fn standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let mut mac = SecretKey::parse(secret).standard_mac();
+        let key = pathfinder_core::settings::decode_standard_secret(secret)
+            .unwrap_or_else(|| panic!("not a Standard Webhooks secret (whsec_ followed by base64)"));
+        let mut mac = hmac_sha256(&key);
         mac.update(format!("{id}.{timestamp}.").as_bytes());
         mac.update(body);
         format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
     }
 
-    /// `sha256=<hex>` over the body (GitHub `X-Hub-Signature-256`, Discourse `X-Discourse-Event-Signature`).
+    /// `sha256=<hex>` over the body (GitHub `X-Hub-Signature-256`, Discourse `X-Discourse-Event-Signature`);
+    /// `secret` as in `WEBHOOK_RAW_SECRETS`.
     pub fn hex_sha256(secret: &str, body: &[u8]) -> String {
-        let mut mac = SecretKey::parse(secret).raw_mac();
+        let mut mac = hmac_sha256(secret.as_bytes());
         mac.update(body);
         format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
     }

@@ -43,6 +43,8 @@ pub struct Application {
     port: u16,
     server: Server,
     writers: Vec<JoinHandle<()>>,
+    /// The METRICS_ADDR listener (/metrics, /health, /ready), when there is one.
+    metrics: Option<pathfinder_core::health::HealthServer>,
     shutdown: CancellationToken,
 }
 
@@ -64,11 +66,19 @@ impl Application {
                 dedupe_window_hours: settings.ingest.dedupe_window_hours,
             },
         );
+        let metrics = pathfinder_core::health::serve_if_set(
+            "METRICS_ADDR",
+            &settings.metrics_addr,
+            "ingest-api",
+            &pool,
+            &shutdown,
+        )?;
         let state = web::Data::new(AppState {
             pool,
             writer,
-            verifier: Verifier::new(&settings.webhook_secret_list(), settings.ingest.signature_tolerance_secs),
+            verifier: Verifier::new(settings.webhook_secrets(), settings.ingest.signature_tolerance_secs),
             metrics: telemetry::metrics_handle(),
+            metrics_on_public_port: metrics.is_none(),
             max_body_bytes: settings.ingest.max_body_bytes,
             retry_after_secs: settings.ingest.retry_after_secs,
             write_timeout: Duration::from_secs(settings.ingest.write_timeout_secs),
@@ -118,11 +128,16 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         tracing::info!(port, "ingest-api listening");
-        Ok(Self { port, server, writers, shutdown })
+        Ok(Self { port, server, writers, metrics, shutdown })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the METRICS_ADDR listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
     }
 
     /// Serves until the shutdown token fires; in-flight requests finish and their events are committed.
@@ -137,6 +152,9 @@ impl Application {
         // The server (and with it every EventWriter clone) is gone: writers drain the queue and stop.
         for writer in self.writers {
             let _ = writer.await;
+        }
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.task.await;
         }
         tracing::info!("ingest-api stopped");
         Ok(())

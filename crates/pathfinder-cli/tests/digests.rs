@@ -39,3 +39,32 @@ async fn a_failed_digest_is_queued_again_and_others_are_refused() {
     let missing = retry(&db.url, "99");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no digest 99"));
 }
+
+#[tokio::test]
+async fn backfill_moves_a_channel_start_back_and_refuses_an_unknown_channel() {
+    let db = TestDatabase::migrated().await;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pathfinder"))
+            .args(["digests", "backfill"])
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env_remove("PATHFINDER_CONFIG")
+            .output()
+            .expect("run pathfinder")
+    };
+    let ok = run(&["teams", "--since", "2025-01-01T00:00:00Z"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("teams digests carry detections from 2025-01-01"));
+    let all = run(&["teams"]);
+    assert!(String::from_utf8_lossy(&all.stdout).contains("from -infinity on"), "everything still stored");
+    let client = db.connect().await;
+    let audit: i64 = client
+        .query_one("SELECT count(*) FROM audit_log WHERE kind = 'admin.channel-backfill'", &[])
+        .await
+        .expect("audit")
+        .get(0);
+    assert_eq!(audit, 2);
+    let unknown = run(&["slack"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown channel \"slack\""));
+}

@@ -1,4 +1,5 @@
-//! The health and metrics listener of the worker services (`HEALTH_ADDR`): `GET /health` (the process runs),
+//! The health and metrics listener of the worker services (`HEALTH_ADDR`) and of ingest-api when `METRICS_ADDR`
+//! is set: `GET /health` (the process runs),
 //! `GET /ready` (the database answers and its schema is current, else 503), `GET /metrics` (Prometheus text).
 
 use std::net::TcpListener;
@@ -18,8 +19,21 @@ pub struct HealthServer {
     pub task: JoinHandle<()>,
 }
 
-/// Starts the listener on `addr`; it stops when `shutdown` fires.
+/// [`serve`] when the setting has an address; `None` when it is empty (off).
+pub fn serve_if_set(
+    setting: &str,
+    addr: &str,
+    service: &'static str,
+    pool: &DbPool,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<HealthServer>> {
+    if addr.is_empty() { Ok(None) } else { serve(setting, addr, service, pool.clone(), shutdown.clone()).map(Some) }
+}
+
+/// Starts the listener on `addr` (the value of the setting named `setting`, for the error); it stops when
+/// `shutdown` fires.
 pub fn serve(
+    setting: &str,
     addr: &str,
     service: &'static str,
     pool: DbPool,
@@ -27,7 +41,7 @@ pub fn serve(
 ) -> anyhow::Result<HealthServer> {
     // Install the recorder now: metrics recorded before it exists are lost.
     let _ = telemetry::metrics_handle();
-    let listener = TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on HEALTH_ADDR {addr}: {e}"))?;
+    let listener = TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on {setting} {addr}: {e}"))?;
     let port = listener.local_addr()?.port();
     let pool = web::Data::new(pool);
     let server = HttpServer::new(move || {
@@ -55,7 +69,7 @@ pub fn serve(
             tracing::warn!(error = %error, "health listener stopped");
         }
     });
-    tracing::info!(port, "health listener on HEALTH_ADDR");
+    tracing::info!(port, "health listener on {setting}");
     Ok(HealthServer { port, task })
 }
 

@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod service;
 pub mod settings;
 pub mod shutdown;
+pub mod supervise;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -11,7 +11,7 @@
 
 mod occurrence;
 
-pub use occurrence::{Job, Occurrence, ParseJobError};
+pub use occurrence::{CatchUp, Job, Occurrence, ParseJobError};
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -113,6 +113,26 @@ pub fn upcoming(job: Job, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Occ
     // Start a day early in local time: an occurrence after `after` may fall on the previous local date.
     let start = after.with_timezone(&tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
     rule.dates_from(start).map(|date| occurrence(job, rule, tz, date)).filter(|o| o.utc > after).take(count).collect()
+}
+
+/// Every occurrence of `job` strictly after `after` and at or before `until`, oldest first (however many years).
+pub fn between(job: Job, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Occurrence> {
+    let rule = Rule::of(job);
+    let start = after.with_timezone(&tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
+    rule.dates_from(start)
+        .map(|date| occurrence(job, rule, tz, date))
+        .skip_while(|o| o.utc <= after)
+        .take_while(|o| o.utc <= until)
+        .collect()
+}
+
+/// The occurrences a catch-up at `now` considers for `job`, by its [`CatchUp`] rule: those after `floor` (the
+/// install) and at or before `now`; the ledger then says which of them have not run.
+pub fn catch_up_candidates(job: Job, tz: Tz, floor: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Occurrence> {
+    match job.catch_up() {
+        CatchUp::LatestOnly => latest_due(job, tz, now).into_iter().filter(|o| o.utc > floor).collect(),
+        CatchUp::EveryPeriod => between(job, tz, floor, now),
+    }
 }
 
 /// The latest occurrence of `job` at or before `at` (the one a catch-up run would be for).

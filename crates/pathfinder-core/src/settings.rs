@@ -9,11 +9,13 @@ pub mod dotenv;
 mod env;
 mod model;
 mod validate;
+mod webhook_secrets;
 
 pub use model::{
     ClassifierSettings, DatabaseSettings, DeliverySettings, DigestSettings, DiscourseSettings, EnrichmentSettings,
     IngestSettings, LogFormat, Settings, StorageSettings, redact_url,
 };
+pub use webhook_secrets::{WebhookSecrets, decode_standard_secret};
 
 use figment::Figment;
 use figment::providers::{Format, Toml};

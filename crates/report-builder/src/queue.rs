@@ -3,16 +3,32 @@
 //! Claimed with SKIP LOCKED, built, and marked `ready` with their URIs in the same transaction as the claim, so a
 //! crash leaves the row pending (and claimable again), never `ready` without its files. A month-end report is
 //! rebuilt for its whole month, a month-to-date one up to the end of its period.
+//!
+//! A build that fails is isolated: its attempt and error are recorded on the row (the build itself rolls back to a
+//! savepoint), it is tried again after a backoff (1, 2, 4, 8 minutes) and after [`MAX_ATTEMPTS`] it is `failed`
+//! with its error (shown in `/admin/stats` and the dashboard). Reports behind it are built meanwhile.
+
+use std::time::Duration;
 
 use pathfinder_core::db::DbPool;
 
 use crate::generate::Generator;
 use crate::month::Month;
 
+/// Builds tried before a report is `failed`.
+pub const MAX_ATTEMPTS: i32 = 5;
+
 const CLAIM: &str = "
-SELECT id, kind, period_start, period_end FROM reports
-WHERE status = 'pending'
+SELECT id, kind, period_start, period_end, attempts FROM reports
+WHERE status = 'pending' AND next_attempt_at <= now()
 ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+const FAILED: &str = "
+UPDATE reports SET attempts = attempts + 1, last_error = $2,
+                   status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,
+                   next_attempt_at = now() + $4::bigint * interval '1 second'
+WHERE id = $1
+RETURNING status";
 
 const READY: &str = "
 UPDATE reports SET status = 'ready', csv_uri = $2, html_uri = $3, detection_count = $4, new_count = $5,
@@ -20,16 +36,38 @@ UPDATE reports SET status = 'ready', csv_uri = $2, html_uri = $3, detection_coun
                    completed_at = now(), last_error = NULL
 WHERE id = $1";
 
-/// Builds one pending report if there is one; returns whether it did.
+/// Builds, or fails and reschedules, one due pending report if there is one; returns whether there was one.
 pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bool> {
     let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
+    let mut tx = client.transaction().await?;
     let Some(row) = tx.query_opt(CLAIM, &[]).await? else { return Ok(false) };
-    let (id, kind): (i64, String) = (row.get(0), row.get(1));
+    let (id, kind, attempts): (i64, String, i32) = (row.get(0), row.get(1), row.get(4));
     let (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (row.get(2), row.get(3));
     let month = Month::containing(start, generator.tz);
     let up_to = (kind == "month_to_date").then_some(end);
-    let written = generator.generate(&*tx, month, up_to).await?;
+    let build = tx.savepoint("build").await?;
+    let written = match generator.generate(&*build, month, up_to).await {
+        Ok(written) => {
+            build.commit().await?;
+            written
+        }
+        Err(error) => {
+            build.rollback().await?;
+            let message: String = format!("{error:#}").chars().take(500).collect();
+            let wait = i64::try_from(backoff(attempts + 1).as_secs()).unwrap_or(3600);
+            let status: String = tx.query_one(FAILED, &[&id, &message, &MAX_ATTEMPTS, &wait]).await?.get(0);
+            tx.commit().await?;
+            metrics::counter!("pathfinder_report_failures_total").increment(1);
+            if status == "failed" {
+                tracing::error!(report_id = id, kind = %kind, month = %month.key(), error = %message,
+                                "report failed for good after {MAX_ATTEMPTS} attempts");
+            } else {
+                tracing::warn!(report_id = id, kind = %kind, month = %month.key(), error = %message,
+                               retry_in_secs = wait, "report build failed; will retry");
+            }
+            return Ok(true);
+        }
+    };
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let data = &written.data;
     tx.execute(
@@ -49,4 +87,10 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
     tx.commit().await?;
     tracing::info!(report_id = id, kind = %kind, month = %month.key(), detections = data.total, "report ready");
     Ok(true)
+}
+
+/// The pause before attempt `next` (2 and up): 1, 2, 4, 8 minutes, at most an hour.
+fn backoff(next: i32) -> Duration {
+    let exponent = u32::try_from(next.clamp(2, 8) - 2).unwrap_or(0);
+    Duration::from_secs(60).saturating_mul(2u32.pow(exponent)).min(Duration::from_secs(3600))
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
 use pathfinder_core::listen::drain_until_stopped;
+use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::generate::Generator;
@@ -22,7 +22,7 @@ use crate::{purge, queue};
 const POLL: Duration = Duration::from_secs(5);
 
 pub struct Application {
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
     health_port: Option<u16>,
 }
 
@@ -52,16 +52,13 @@ impl Application {
         let generator = generator(&settings)?;
         let pool = db::create_pool(&settings, "report-builder")?;
         migrations::wait_until_current(&pool, &shutdown).await?;
-        let health = if settings.health_addr.is_empty() {
-            None
-        } else {
-            Some(pathfinder_core::health::serve(
-                &settings.health_addr,
-                "report-builder",
-                pool.clone(),
-                shutdown.clone(),
-            )?)
-        };
+        let health = pathfinder_core::health::serve_if_set(
+            "HEALTH_ADDR",
+            &settings.health_addr,
+            "report-builder",
+            &pool,
+            &shutdown,
+        )?;
         let (month_end, purge) = jobs(&settings, generator.clone());
         let scheduler = Scheduler {
             pool: pool.clone(),
@@ -72,14 +69,17 @@ impl Application {
         };
         let wake =
             pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_reports", shutdown.clone());
-        let reports = tokio::spawn(async move {
+        let mut tasks = Tasks::new("report-builder", shutdown.clone());
+        tasks.spawn("scheduler", scheduler.run());
+        tasks.spawn("report queue", async move {
             let pass = || async { queue::run_once(&pool, &generator).await.map(usize::from) };
             drain_until_stopped("report build", &wake, POLL, &shutdown, pass).await;
         });
         tracing::info!("report-builder running");
         let health_port = health.as_ref().map(|h| h.port);
-        let mut tasks = vec![tokio::spawn(scheduler.run()), reports];
-        tasks.extend(health.map(|h| h.task));
+        if let Some(health) = health {
+            tasks.add("health listener", health.task);
+        }
         Ok(Self { tasks, health_port })
     }
 
@@ -88,10 +88,14 @@ impl Application {
         self.health_port
     }
 
+    /// The supervised tasks (tests add an injected failure).
+    pub fn tasks_mut(&mut self) -> &mut Tasks {
+        &mut self.tasks
+    }
+
+    /// Until shutdown; an error when one of the tasks ended on its own ([`Tasks`]: the process exits 1).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        for task in self.tasks {
-            task.await.context("a report-builder task panicked")?;
-        }
+        self.tasks.run_until_stopped().await?;
         tracing::info!("report-builder stopped");
         Ok(())
     }

@@ -154,3 +154,94 @@ async fn every_table_keeps_its_own_retention_and_zero_keeps_forever() {
     assert_eq!(audit[0].get::<_, serde_json::Value>(0)["sentDigests"], 1);
     let _ = std::fs::remove_dir_all(&reports);
 }
+
+/// Failed before the fix: the scheduler looked at the first 1,000 occurrences after the install only, so the daily
+/// purge stopped for good about 2.7 years in. An install three years old (down for the last three days) runs
+/// today's purge, only that one (its catch-up rule: the latest missed day), and every missed month-end report, in
+/// one pass; a second pass finds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_three_years_old_runs_todays_purge_and_every_missed_month_end() {
+    use std::sync::Arc;
+
+    use chrono::{Duration, TimeZone, Utc};
+    use pathfinder_core::jobs::scheduler::Scheduler;
+    use pathfinder_core::schedule::{self, Job};
+
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    let tz = chrono_tz::America::New_York;
+    // "Now": today at noon in New York, ten hours after today's 02:00 purge time.
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let now = tz.from_local_datetime(&today.and_hms_opt(12, 0, 0).expect("noon")).single().expect("noon").to_utc();
+    let installed = now - Duration::days(3 * 365);
+    // Month-end reports before the last three days ran; then everything was down.
+    let ran_months: Vec<String> = schedule::between(Job::MonthEndReport, tz, installed, now - Duration::days(3))
+        .into_iter()
+        .map(|o| o.period_key)
+        .collect();
+    client
+        .execute(
+            "UPDATE refinery_schema_history SET applied_on = to_char($1::timestamptz AT TIME ZONE 'UTC',
+                                                                     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            &[&installed],
+        )
+        .await
+        .expect("backdate install");
+    client
+        .execute(
+            "INSERT INTO job_runs (job, period_key, scheduled_for, trigger, finished_at)
+             SELECT 'month-end-report', k, now(), 'schedule', now() FROM unnest($1::text[]) k",
+            &[&ran_months],
+        )
+        .await
+        .expect("past reports");
+    client
+        .batch_execute(
+            "INSERT INTO events_raw (source, dedupe_key, user_id, profile_field, value, status, received_at)
+             VALUES ('community', 'old', 'u1', 'Title', 'CEO', 'processed', now() - interval '20 days')",
+        )
+        .await
+        .expect("old event");
+
+    let reports = std::env::temp_dir().join(format!("pf-catch-up-{}", db.name));
+    let settings = pathfinder_core::Settings::load_from(vec![
+        ("DATABASE_URL".to_string(), db.url.clone()),
+        ("REPORTS_DIR".to_string(), reports.display().to_string()),
+        ("PATHFINDER_DELIVERY__TEMPLATES_DIR".to_string(), TEMPLATES.to_string()),
+    ])
+    .expect("settings");
+    let pool = pathfinder_core::db::create_pool(&settings, "catch-up-test").expect("pool");
+    let generator = report_builder::startup::generator(&settings).expect("generator");
+    let (month_end, purge) = report_builder::startup::jobs(&settings, generator);
+    let scheduler = Scheduler {
+        pool,
+        tz,
+        handlers: vec![Arc::new(month_end), Arc::new(purge)],
+        clock: Arc::new(move || now),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+    };
+    let missed_months: Vec<String> = schedule::between(Job::MonthEndReport, tz, installed, now)
+        .into_iter()
+        .map(|o| o.period_key)
+        .filter(|key| !ran_months.contains(key))
+        .collect();
+    let ran = scheduler.run_due().await.expect("run_due");
+    assert_eq!(ran, 1 + missed_months.len(), "today's purge and each missed month-end ({missed_months:?})");
+
+    let purges = client
+        .query("SELECT period_key, trigger FROM job_runs WHERE job = 'purge-events' ORDER BY period_key", &[])
+        .await
+        .expect("ledger");
+    let purges: Vec<(String, String)> = purges.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(purges, vec![(today.format("%Y-%m-%d").to_string(), "catch-up".to_string())], "today's purge only");
+    let left: i64 = client.query_one("SELECT count(*) FROM events_raw", &[]).await.expect("count").get(0);
+    assert_eq!(left, 0, "the purge really ran");
+    let month_ends: i64 = client
+        .query_one("SELECT count(*) FROM job_runs WHERE job = 'month-end-report'", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(month_ends as usize, ran_months.len() + missed_months.len());
+    assert_eq!(scheduler.run_due().await.expect("again"), 0, "nothing is due any more");
+    let _ = std::fs::remove_dir_all(&reports);
+}

@@ -162,3 +162,56 @@ async fn hostile_titles_survive_the_csv_round_trip_and_cannot_run_as_formulas() 
     assert!(raw.starts_with("detected_at,user_id,username,title,seniority,kind,previous_seniority,rule\r\n"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Failed before the fix: a report whose build fails was claimed first again on every pass (no attempts, no
+/// failed state), so the report queued after it was never built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_report_is_retried_with_backoff_then_failed_and_never_blocks_the_next() {
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    client
+        .batch_execute(
+            "INSERT INTO reports (month, kind, period_start, period_end, requested_at) VALUES
+               ('2025-01-01', 'month_to_date', '2025-01-01T05:00:00Z', '2025-01-15T05:00:00Z', now() - interval '1 hour'),
+               ('2025-02-01', 'month_to_date', '2025-02-01T05:00:00Z', '2025-02-15T05:00:00Z', now())",
+        )
+        .await
+        .expect("queue");
+    let dir = temp_dir();
+    // January's folder cannot be made: a file stands where it would go.
+    std::fs::write(dir.join("2025-01"), "not a folder").expect("blocker");
+    let generator = generator(&dir);
+    let pool = pool(&db);
+    let state = |id: i64| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(
+                    "SELECT status, attempts, last_error, next_attempt_at > now() FROM reports WHERE id = $1",
+                    &[&id],
+                )
+                .await
+                .expect("row");
+            (row.get::<_, String>(0), row.get::<_, i32>(1), row.get::<_, Option<String>>(2), row.get::<_, bool>(3))
+        }
+    };
+
+    assert!(report_builder::queue::run_once(&pool, &generator).await.expect("first pass"), "January was tried");
+    let (status, attempts, error, later) = state(1).await;
+    assert_eq!((status.as_str(), attempts, later), ("pending", 1, true), "retried later, with backoff");
+    assert!(error.is_some_and(|e| !e.is_empty()));
+    assert!(report_builder::queue::run_once(&pool, &generator).await.expect("second pass"), "February's turn");
+    assert_eq!(state(2).await.0, "ready", "the report behind the failing one is built");
+    assert!(!report_builder::queue::run_once(&pool, &generator).await.expect("idle"), "January waits its backoff");
+
+    for _ in 1..report_builder::queue::MAX_ATTEMPTS {
+        client.execute("UPDATE reports SET next_attempt_at = now() WHERE id = 1", &[]).await.expect("due now");
+        assert!(report_builder::queue::run_once(&pool, &generator).await.expect("retry"));
+    }
+    let (status, attempts, error, _) = state(1).await;
+    assert_eq!((status.as_str(), attempts), ("failed", report_builder::queue::MAX_ATTEMPTS));
+    assert!(error.is_some_and(|e| !e.is_empty()), "its error is kept");
+    client.execute("UPDATE reports SET next_attempt_at = now() WHERE id = 1", &[]).await.expect("due now");
+    assert!(!report_builder::queue::run_once(&pool, &generator).await.expect("idle"), "a failed report is not claimed");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -133,3 +133,77 @@ async fn failed_lookups_never_delay_or_lose_the_detection() {
         .get(0);
     assert!(error.unwrap_or_default().contains("404"));
 }
+
+/// A lookup server that answers `/held/{id}` only when the test says so, and tells the test when a request arrived.
+struct Gate {
+    arrived: tokio::sync::mpsc::UnboundedSender<()>,
+    release: tokio::sync::Notify,
+}
+
+async fn held(path: web::Path<String>, gate: web::Data<Gate>) -> HttpResponse {
+    let _ = gate.arrived.send(());
+    gate.release.notified().await;
+    let id = path.into_inner();
+    HttpResponse::Ok().json(serde_json::json!({"email": format!("{}@example.com", id.trim_end_matches(".json"))}))
+}
+
+/// Failed before the fix: a lookup that finished after its claim was taken over (lease expired, another enricher
+/// claimed the detection again) wrote its result anyway, outside any transaction, over the newer claim's work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_that_lost_its_claim_writes_nothing() {
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let gate = web::Data::new(Gate { arrived, release: tokio::sync::Notify::new() });
+    let server_gate = gate.clone();
+    let server =
+        HttpServer::new(move || App::new().app_data(server_gate.clone()).route("/held/{id}", web::get().to(held)))
+            .workers(1)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("bind");
+    let base = format!("http://127.0.0.1:{}", server.addrs()[0].port());
+    tokio::spawn(server.run());
+
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    client
+        .batch_execute(
+            "INSERT INTO detections (event_id, user_id, title, seniority, kind, rule, rules_version, enrichment_status)
+             VALUES (1, 'm1', 'CEO', 'c_suite', 'new', 'chief-executive', 'v1', 'pending')",
+        )
+        .await
+        .expect("detection");
+    let settings = crate::helpers::settings(
+        &db.url,
+        &[
+            ("PATHFINDER_ENRICHMENT__LOOKUP_URL", &format!("{base}/held/{{userId}}.json")),
+            ("PATHFINDER_ENRICHMENT__TIMEOUT_MS", "30000"),
+        ],
+    );
+    let pool = pathfinder_core::db::create_pool(&settings, "enrich-test").expect("pool");
+    let enricher = classifier::enrich::Enricher::new(
+        pool,
+        settings.enrichment.clone(),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        Duration::from_secs(1),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .expect("enricher");
+    let first = tokio::spawn(async move { enricher.run_once().await.expect("pass") });
+    arrivals.recv().await.expect("the lookup reached the server");
+    // Meanwhile the lease ran out and another enricher claimed the detection (a claim adds an attempt).
+    client
+        .execute("UPDATE detections SET enrichment_attempts = enrichment_attempts + 1 WHERE id = 1", &[])
+        .await
+        .expect("second claim");
+    gate.release.notify_one();
+    assert_eq!(first.await.expect("join"), 1, "the first enricher claimed one detection");
+    let row = client
+        .query_one("SELECT enrichment_status, email, enrichment_attempts FROM detections WHERE id = 1", &[])
+        .await
+        .expect("row");
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, Option<String>>(1), row.get::<_, i32>(2)),
+        ("pending".to_string(), None, 2),
+        "the late result is dropped; the second claim's lookup decides"
+    );
+}

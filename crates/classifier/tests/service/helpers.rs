@@ -56,6 +56,50 @@ impl Drop for Process {
 }
 
 pub fn spawn_process(database_url: &str, rules: &std::path::Path, extra: &[(&str, &str)]) -> Process {
+    let mut command = classifier_command(database_url, rules, extra);
+    Process(command.stderr(Stdio::inherit()).spawn().expect("start the classifier binary"))
+}
+
+/// A classifier process whose log (stderr, at `info`) the test reads line by line.
+pub fn spawn_process_with_log(
+    database_url: &str,
+    rules: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (Process, LogLines) {
+    let mut command = classifier_command(database_url, rules, extra);
+    let mut child = command.env("LOG_LEVEL", "info").stderr(Stdio::piped()).spawn().expect("start the classifier");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Process(child), LogLines(rx))
+}
+
+/// The log lines of a [`spawn_process_with_log`] process.
+pub struct LogLines(std::sync::mpsc::Receiver<String>);
+
+impl LogLines {
+    /// Waits for a line containing every one of `needles`; fails the test after `within`.
+    pub fn wait_for(&self, needles: &[&str], within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(line) if needles.iter().all(|n| line.contains(n)) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {needles:?} within {within:?}"),
+            }
+        }
+    }
+}
+
+fn classifier_command(database_url: &str, rules: &std::path::Path, extra: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_classifier"));
     command
         .env_clear()
@@ -65,12 +109,11 @@ pub fn spawn_process(database_url: &str, rules: &std::path::Path, extra: &[(&str
         .env("LOG_LEVEL", "warn")
         .env("PATHFINDER_DATABASE__POOL_SIZE", "4")
         .env("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", "100")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stdout(Stdio::null());
     for (k, v) in extra {
         command.env(k, v);
     }
-    Process(command.spawn().expect("start the classifier binary"))
+    command
 }
 
 /// Inserts events as ingest-api would; returns their ids in order.

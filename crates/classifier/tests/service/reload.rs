@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pathfinder_core::testing::TestDatabase;
 
-use crate::helpers::{insert_events, rules_path, spawn_process, wait_until_drained};
+use crate::helpers::{insert_events, rules_path, spawn_process_with_log, wait_until_drained};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_the_rules_without_a_restart() {
@@ -16,7 +16,7 @@ async fn sighup_reloads_the_rules_without_a_restart() {
     let rules_file = dir.join("classification.toml");
     let shipped = std::fs::read_to_string(rules_path()).expect("shipped rules");
     std::fs::write(&rules_file, &shipped).expect("write rules");
-    let process = spawn_process(&db.url, &rules_file, &[]);
+    let (process, log) = spawn_process_with_log(&db.url, &rules_file, &[]);
 
     insert_events(&client, &[("h1", Some("Head of Sales"))]).await;
     wait_until_drained(&client, Duration::from_secs(20)).await;
@@ -31,7 +31,8 @@ async fn sighup_reloads_the_rules_without_a_restart() {
     std::fs::write(&rules_file, edited).expect("edit rules");
     let status = Command::new("kill").args(["-HUP", &process.0.id().to_string()]).status().expect("kill -HUP");
     assert!(status.success());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait for the reload itself (it used to be a 500 ms sleep, which a loaded machine can outrun).
+    log.wait_for(&["rules reloaded", "test-reloaded"], Duration::from_secs(20));
 
     insert_events(&client, &[("h2", Some("Head of Sales"))]).await;
     wait_until_drained(&client, Duration::from_secs(20)).await;

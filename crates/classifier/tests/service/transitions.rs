@@ -89,13 +89,20 @@ async fn replayed_events_produce_no_second_detection() {
     assert_eq!(total, 2);
 }
 
+/// Only NOTIFY can wake the worker here (a 10-minute poll). Without NOTIFY a worker still makes a few passes of its
+/// own: one at start and at most two when its LISTEN connection comes up (it wakes the workers in case events
+/// arrived before LISTEN took effect). The old test (one event after a 300 ms sleep) passed with NOTIFY broken
+/// whenever LISTEN came up after the insert. Four events, each inserted once the previous one is processed, outlast
+/// those free passes: the last can only have been picked up by a notification.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notify_wakes_the_classifier_without_waiting_for_a_poll() {
     let db = TestDatabase::migrated().await;
     let client = db.connect().await;
-    let _classifier = start(&db, &[("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", "600000")]).await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // let LISTEN settle
-    insert_events(&client, &[("n", Some("Chief Operating Officer"))]).await;
-    wait_until_drained(&client, Duration::from_secs(10)).await;
-    assert_eq!(detections_of(&client, "n").await, vec![d("new", "c_suite", None)]);
+    let settings = [("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", "600000"), ("PATHFINDER_CLASSIFIER__WORKERS", "1")];
+    let _classifier = start(&db, &settings).await;
+    for member in ["n1", "n2", "n3", "n4"] {
+        insert_events(&client, &[(member, Some("Chief Operating Officer"))]).await;
+        wait_until_drained(&client, Duration::from_secs(10)).await;
+        assert_eq!(detections_of(&client, member).await, vec![d("new", "c_suite", None)]);
+    }
 }

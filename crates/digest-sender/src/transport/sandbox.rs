@@ -1,6 +1,7 @@
 //! The sandbox transport: writes each digest to `<outbox>/<database>-<installation>/digest-<id>-<channel>.{html,txt,json}`
-//! and logs it. Digest ids start again at 1 in a new database, so each database writes into its own folder, named
-//! by [`installation_folder`]: an earlier database's digests are never overwritten.
+//! and logs it (a Teams digest split over several cards writes `digest-<id>-teams.json`, then
+//! `digest-<id>-teams.2.json`, ...). Digest ids start again at 1 in a new database, so each database writes into its
+//! own folder, named by [`installation_folder`]: an earlier database's digests are never overwritten.
 
 use std::path::PathBuf;
 
@@ -45,8 +46,10 @@ impl Sandbox {
             .map_err(|e| DeliveryError::transient(format!("cannot create {}: {e}", self.outbox.display())))?;
         let main = match channel {
             "teams" => {
-                let card = serde_json::to_string_pretty(&digest.card).unwrap_or_default();
-                write("json", &card)?;
+                for (n, card) in digest.cards.iter().enumerate() {
+                    let card = serde_json::to_string_pretty(card).unwrap_or_default();
+                    if n == 0 { write("json", &card)? } else { write(&format!("{}.json", n + 1), &card)? }
+                }
                 base.with_extension("json")
             }
             _ => {

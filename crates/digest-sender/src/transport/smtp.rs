@@ -1,10 +1,14 @@
 //! Direct email through an SMTP server (lettre): HTML with a plain-text alternative.
 //!
+//! Every message carries `Message-ID` (on the domain of `DIGEST_EMAIL_FROM`; Gmail refuses mail without one with
+//! `550 5.7.1`), `Date`, and `Auto-Submitted: auto-generated` (RFC 3834, so vacation responders stay quiet).
+//!
 //! `SMTP_URL`: `smtp://host:25` (no TLS, a local relay), `smtp://user:pass@host:587?tls=required` (STARTTLS),
 //! `smtps://user:pass@host:465` (TLS). SMTP 4xx answers and connection failures are transient; 5xx are permanent.
 
 use std::time::Duration;
 
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -37,7 +41,14 @@ impl Smtp {
     }
 
     pub async fn deliver(&self, digest: &Rendered) -> Result<Delivered, DeliveryError> {
-        let mut builder = Message::builder().from(self.from.clone()).subject(digest.subject.clone());
+        let message_id =
+            format!("<digest-{}.{}@{}>", digest.digest_id, uuid::Uuid::new_v4().simple(), self.from.email.domain());
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(digest.subject.clone())
+            .message_id(Some(message_id))
+            .date_now()
+            .header(AutoSubmitted);
         for to in &self.to {
             builder = builder.to(to.clone());
         }
@@ -49,5 +60,23 @@ impl Smtp {
             Err(error) if error.is_permanent() => Err(DeliveryError::Permanent(format!("SMTP: {error}"))),
             Err(error) => Err(DeliveryError::transient(format!("SMTP: {error}"))),
         }
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): a message sent by a program, not in reply to anyone.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
 }

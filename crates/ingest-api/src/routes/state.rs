@@ -13,6 +13,8 @@ pub struct AppState {
     pub writer: EventWriter,
     pub verifier: Verifier,
     pub metrics: PrometheusHandle,
+    /// Whether `GET /metrics` is served on the public port (false when METRICS_ADDR gives it its own listener).
+    pub metrics_on_public_port: bool,
     pub max_body_bytes: usize,
     pub retry_after_secs: u64,
     pub write_timeout: Duration,

@@ -64,7 +64,9 @@ async fn stats_count_events_seniors_detections_digests_and_reports() {
            (1, 's-1', 'CEO', 'c_suite', 'new', 'chief-executive', 'v1', now()),
            (2, 's-2', 'VP', 'vp', 'new', 'vice-president', 'v1', now() - interval '30 days');
          INSERT INTO digests (channel, status, run_key, detection_count, attempts, last_error) VALUES
-           ('email', 'sent', '2026-W47', 1, 1, NULL), ('teams', 'failed', '2026-W47', 1, 6, 'HTTP 503');",
+           ('email', 'sent', '2026-W47', 1, 1, NULL), ('teams', 'failed', '2026-W47', 1, 6, 'HTTP 503');
+         INSERT INTO reports (month, kind, status, period_start, period_end, attempts, last_error) VALUES
+           ('2026-10-01', 'month_to_date', 'failed', '2026-10-01', '2026-10-15', 5, 'cannot write 2026-10');",
     )
     .await;
     let stats: serde_json::Value = app
@@ -82,7 +84,12 @@ async fn stats_count_events_seniors_detections_digests_and_reports() {
     assert_eq!(stats["detections"], serde_json::json!({"total": 2, "last7Days": 1}));
     assert_eq!(stats["digests"], serde_json::json!({"failed": 1, "sent": 1}));
     assert_eq!(stats["failedDigests"][0]["lastError"], "HTTP 503");
-    assert_eq!(stats["reports"], serde_json::json!({}));
+    assert_eq!(stats["reports"], serde_json::json!({"failed": 1}));
+    assert_eq!(
+        stats["failedReports"][0],
+        serde_json::json!({"id": 1, "month": "2026-10", "kind": "month_to_date", "attempts": 5,
+                           "lastError": "cannot write 2026-10"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

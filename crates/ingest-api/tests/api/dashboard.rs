@@ -38,7 +38,9 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
     app.post_community(&seed("dash-1", "Job Title", Some("Chief Revenue Officer"))).await;
     app.sql(
         "INSERT INTO detections (event_id, user_id, username, title, seniority, kind, rule, rules_version)
-         VALUES (1, 'dash-1', 'grace', 'Chief Revenue Officer', 'c_suite', 'new', 'chief-officer', 'v1')",
+         VALUES (1, 'dash-1', 'grace', 'Chief Revenue Officer', 'c_suite', 'new', 'chief-officer', 'v1');
+         INSERT INTO reports (month, kind, status, period_start, period_end, attempts, last_error)
+         VALUES ('2026-10-01', 'month_to_date', 'failed', '2026-10-01', '2026-10-15', 5, 'cannot write 2026-10');",
     )
     .await;
     let cookie = sign_in(&app.address).await;
@@ -48,6 +50,7 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
     assert!(csp.contains("default-src 'none'"), "{csp}");
     let html = page.text().await.expect("html");
     assert!(html.contains("Chief Revenue Officer") && html.contains("grace"), "the detection is on the page");
+    assert!(html.contains("<span class=\"error\">cannot write 2026-10</span>"), "a failed report shows its error");
     assert!(!html.contains("<script"), "no script");
     let csrf =
         html.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("csrf").to_string();

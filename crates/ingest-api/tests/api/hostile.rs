@@ -21,8 +21,10 @@ use tokio::net::tcp::OwnedWriteHalf;
 
 use crate::helpers::{TestApp, seed, spawn_app_with};
 
-/// The secrets of the signed app; signature entries name one of them (or another secret) to sign with.
-const SECRETS: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,rotated-secret-2026";
+/// The secrets of the signed app (Standard Webhooks; GitHub style and Discourse); signature entries name one of them
+/// (or another secret) to sign with.
+const SECRETS: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,cm90YXRlZC1zZWNyZXQtMjAyNg";
+const RAW_SECRETS: &str = "gh-old-secret,rotated-secret-2026";
 
 /// The corpus may not shrink below this, and must keep every category of issue 8.
 const MIN_ENTRIES: usize = 200;
@@ -585,7 +587,7 @@ async fn hostile_requests_without_secrets_get_their_4xx_and_store_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_requests_with_secrets_get_their_4xx_and_store_nothing() {
-    run_hostile_app("signed", &[("WEBHOOK_SECRETS", SECRETS)]).await;
+    run_hostile_app("signed", &[("WEBHOOK_SECRETS", SECRETS), ("WEBHOOK_RAW_SECRETS", RAW_SECRETS)]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

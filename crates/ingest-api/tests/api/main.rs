@@ -16,4 +16,5 @@ mod privacy;
 mod refused;
 mod schemathesis;
 mod signatures;
+mod standard_webhooks;
 mod validation;

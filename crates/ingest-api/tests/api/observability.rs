@@ -55,3 +55,64 @@ async fn a_database_behind_this_build_is_refused_naming_pathfinder_migrate() {
     };
     assert!(error.contains("pathfinder migrate"), "{error}");
 }
+
+/// Failed before the fix: the gauges were one aggregate over all of events_raw at every scrape (a sequential scan
+/// of the biggest table, on the public webhook port). Each gauge query must be answered from an index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gauge_queries_do_not_scan_events_raw() {
+    use pathfinder_core::telemetry::gauges;
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    client
+        .batch_execute(
+            "INSERT INTO events_raw (source, dedupe_key, user_id, profile_field, value, status, received_at)
+             SELECT 'community', 'k' || g, 'u' || g, 'Title', 'CEO',
+                    CASE WHEN g % 1000 = 0 THEN 'failed' WHEN g % 997 = 0 THEN 'pending' ELSE 'processed' END,
+                    now() - g * interval '1 second'
+             FROM generate_series(1, 50000) g;
+             ANALYZE events_raw;",
+        )
+        .await
+        .expect("seed");
+    for query in [gauges::PENDING, gauges::OLDEST_PENDING, gauges::FAILED] {
+        let plan: Vec<String> = client
+            .query(&format!("EXPLAIN {query}"), &[])
+            .await
+            .expect("explain")
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan on events_raw"), "{query}\n{plan}");
+    }
+    // Read at most once per MAX_AGE, however many scrapes.
+    assert!(gauges::refresh(&client).await, "the first scrape reads");
+    assert!(!gauges::refresh(&client).await, "a scrape right after reuses the values");
+}
+
+/// Failed before the fix: METRICS_ADDR did not exist, and /metrics was always served on the public port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_addr_moves_metrics_off_the_public_port() {
+    let db = TestDatabase::migrated().await;
+    let settings = test_settings(&db.url, &[("METRICS_ADDR", "127.0.0.1:0")]).expect("settings");
+    let shutdown = CancellationToken::new();
+    let app = Application::build_with_shutdown(settings, shutdown.clone()).await.expect("app");
+    let (public, private) = (app.port(), app.metrics_port().expect("a metrics listener"));
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let public_metrics = http.get(format!("http://127.0.0.1:{public}/metrics")).send().await.expect("public");
+    assert_eq!(public_metrics.status(), 404, "not on the webhook port");
+    let text = http
+        .get(format!("http://127.0.0.1:{private}/metrics"))
+        .send()
+        .await
+        .expect("metrics listener")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("pathfinder_events_pending"), "{text}");
+    let health = http.get(format!("http://127.0.0.1:{private}/health")).send().await.expect("health");
+    assert_eq!(health.json::<serde_json::Value>().await.expect("json")["service"], "ingest-api");
+    assert_eq!(http.get(format!("http://127.0.0.1:{public}/health")).send().await.expect("health").status(), 200);
+    shutdown.cancel();
+}

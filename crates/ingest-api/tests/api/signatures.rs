@@ -1,15 +1,24 @@
-//! With WEBHOOK_SECRETS set: valid, wrong, truncated, stale, future and rotated signatures, on both routes.
+//! With WEBHOOK_SECRETS (Standard Webhooks) and WEBHOOK_RAW_SECRETS (GitHub style, Discourse) set: valid, wrong,
+//! truncated, stale, future and rotated signatures, on both routes.
 
 use ingest_api::signature::sign;
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app_with};
 
+/// Standard Webhooks secrets while rotating: prefixed, and bare unpadded base64.
 const OLD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const NEW: &str = "rotated-secret-2026";
+const NEW: &str = "cm90YXRlZC1zZWNyZXQtMjAyNg";
+/// GitHub-style / Discourse secrets while rotating (raw text).
+const RAW_OLD: &str = "gh-old-secret";
+const RAW_NEW: &str = "rotated-secret-2026";
 
 async fn signed_app() -> TestApp {
-    spawn_app_with(&[("WEBHOOK_SECRETS", &format!("{OLD},{NEW}"))]).await
+    spawn_app_with(&[
+        ("WEBHOOK_SECRETS", &format!("{OLD},{NEW}")),
+        ("WEBHOOK_RAW_SECRETS", &format!("{RAW_OLD},{RAW_NEW}")),
+    ])
+    .await
 }
 
 fn body(user: &str) -> String {
@@ -31,13 +40,13 @@ fn now() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_signatures_of_either_style_and_either_secret_are_accepted() {
     let app = signed_app().await;
-    for (n, secret) in [OLD, NEW].iter().enumerate() {
+    for (n, (secret, raw)) in [(OLD, RAW_OLD), (NEW, RAW_NEW)].into_iter().enumerate() {
         let b = body(&format!("std-{n}"));
         let reply =
             app.post_json("/webhooks/community", &standard(secret, &format!("msg_{n}"), now(), &b), b.clone()).await;
         assert_eq!(reply.status, 202, "standard webhooks, secret {n}: {}", reply.json);
         let b = body(&format!("gh-{n}"));
-        let headers = vec![("x-hub-signature-256", sign::hex_sha256(secret, b.as_bytes()))];
+        let headers = vec![("x-hub-signature-256", sign::hex_sha256(raw, b.as_bytes()))];
         assert_eq!(app.post_json("/webhooks/community", &headers, b).await.status, 202, "github, secret {n}");
     }
     assert_eq!(app.count_events().await, 4);
@@ -50,7 +59,9 @@ async fn missing_wrong_and_truncated_signatures_get_401_and_store_nothing() {
     let missing = app.post_json("/webhooks/community", &[], b.clone()).await;
     assert_eq!((missing.status, missing.code()), (401, "missing-signature"));
 
-    let wrong = app.post_json("/webhooks/community", &standard("not-our-secret", "msg_1", now(), &b), b.clone()).await;
+    let wrong = app
+        .post_json("/webhooks/community", &standard("whsec_bm90LW91ci1zZWNyZXQ", "msg_1", now(), &b), b.clone())
+        .await;
     assert_eq!((wrong.status, wrong.code()), (401, "invalid-signature"));
 
     let mut truncated = standard(NEW, "msg_1", now(), &b);
@@ -61,7 +72,7 @@ async fn missing_wrong_and_truncated_signatures_get_401_and_store_nothing() {
     let empty = vec![("x-hub-signature-256", "sha256=".to_string())];
     assert_eq!(app.post_json("/webhooks/community", &empty, b.clone()).await.status, 401);
 
-    let gh = sign::hex_sha256(NEW, b.as_bytes());
+    let gh = sign::hex_sha256(RAW_NEW, b.as_bytes());
     let short = vec![("x-hub-signature-256", gh[..gh.len() - 1].to_string())];
     assert_eq!(app.post_json("/webhooks/community", &short, b.clone()).await.status, 401);
 
@@ -99,7 +110,7 @@ async fn discourse_route_checks_its_own_header() {
     let b = json!({"user": {"id": 1, "username": "a", "user_fields": {"1": "CEO"}}}).to_string();
     let good = vec![
         ("x-discourse-event", "user_updated".to_string()),
-        ("x-discourse-event-signature", sign::hex_sha256(OLD, b.as_bytes())),
+        ("x-discourse-event-signature", sign::hex_sha256(RAW_OLD, b.as_bytes())),
     ];
     assert_eq!(app.post_json("/webhooks/discourse", &good, b.clone()).await.status, 202);
     let bad = vec![

@@ -1,9 +1,11 @@
 //! The `job_runs` ledger: one row per (job, period).
 
+use std::collections::HashSet;
+
 use tokio_postgres::Transaction;
 
 use super::Trigger;
-use crate::schedule::Occurrence;
+use crate::schedule::{Job, Occurrence};
 
 /// Records the run inside `tx` and returns its ledger key; `None` when the period already has its row (another
 /// replica ran it, or is running it and commits first: the insert waits for that transaction, then sees the row).
@@ -40,15 +42,26 @@ pub async fn finish(
     Ok(())
 }
 
-/// Whether the scheduled run of this period is recorded.
-pub async fn has_run(client: &tokio_postgres::Client, occurrence: &Occurrence) -> Result<bool, tokio_postgres::Error> {
-    let row = client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM job_runs WHERE job = $1 AND period_key = $2)",
-            &[&occurrence.job.name(), &occurrence.period_key],
+/// Which of `candidates` have no scheduled run recorded, in one query for any number of jobs and periods.
+pub async fn missing<'a>(
+    client: &tokio_postgres::Client,
+    candidates: impl Iterator<Item = &'a Occurrence>,
+) -> Result<HashSet<(Job, String)>, tokio_postgres::Error> {
+    let (jobs, keys): (Vec<&str>, Vec<&str>) = candidates.map(|o| (o.job.name(), o.period_key.as_str())).unzip();
+    if jobs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = client
+        .query(
+            "SELECT c.job, c.period_key FROM unnest($1::text[], $2::text[]) AS c(job, period_key)
+             WHERE NOT EXISTS (SELECT 1 FROM job_runs r WHERE r.job = c.job AND r.period_key = c.period_key)",
+            &[&jobs, &keys],
         )
         .await?;
-    Ok(row.get(0))
+    Ok(rows
+        .iter()
+        .filter_map(|row| Some((row.get::<_, &str>(0).parse::<Job>().ok()?, row.get::<_, String>(1))))
+        .collect())
 }
 
 /// Manual runs are recorded under a key of their own, so they never stand in for the scheduled run.

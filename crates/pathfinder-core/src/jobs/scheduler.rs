@@ -1,4 +1,8 @@
 //! The loop each worker service runs for its own jobs: fire every due period once, catch up what was missed.
+//!
+//! Each pass asks the ledger once, for every job at the same time, which candidate periods have no row
+//! ([`ledger::missing`]); the candidates follow each job's catch-up rule ([`crate::schedule::CatchUp`]: the latest
+//! missed purge and weekly digest, every missed month-end report), however long ago the install was.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,8 +58,8 @@ impl Scheduler {
         }
     }
 
-    /// Runs every due period without a ledger row, oldest first, since the schema was created (so a new install
-    /// does not invent a year of catch-up runs). Returns how many it ran.
+    /// Runs every due period without a ledger row that the job's catch-up rule names, oldest first, since the
+    /// schema was created (so a new install does not invent a year of catch-up runs). Returns how many it ran.
     pub async fn run_due(&self) -> anyhow::Result<usize> {
         let now = (self.clock)();
         let client = self.pool.get().await?;
@@ -65,20 +69,21 @@ impl Scheduler {
             .ok()
             .and_then(|row| row.try_get::<_, Option<DateTime<Utc>>>(0).ok().flatten());
         let floor = installed.unwrap_or(now);
+        let candidates: Vec<(usize, Occurrence)> = self
+            .handlers
+            .iter()
+            .enumerate()
+            .flat_map(|(n, handler)| {
+                schedule::catch_up_candidates(handler.job(), self.tz, floor, now).into_iter().map(move |o| (n, o))
+            })
+            .collect();
+        let missing = ledger::missing(&client, candidates.iter().map(|(_, o)| o)).await?;
+        drop(client);
         let mut ran = 0;
-        for handler in &self.handlers {
-            let due: Vec<Occurrence> = schedule::upcoming(handler.job(), self.tz, floor, 1000)
-                .into_iter()
-                .take_while(|o| o.utc <= now)
-                .collect();
-            for occurrence in due {
-                if ledger::has_run(&client, &occurrence).await? {
-                    continue;
-                }
-                let trigger = if now - occurrence.utc > LATE_AFTER { Trigger::CatchUp } else { Trigger::Schedule };
-                if let RunOutcome::Ran(_) = run_once(&self.pool, handler.as_ref(), &occurrence, trigger).await? {
-                    ran += 1;
-                }
+        for (n, occurrence) in candidates.iter().filter(|(_, o)| missing.contains(&(o.job, o.period_key.clone()))) {
+            let trigger = if now - occurrence.utc > LATE_AFTER { Trigger::CatchUp } else { Trigger::Schedule };
+            if let RunOutcome::Ran(_) = run_once(&self.pool, self.handlers[*n].as_ref(), occurrence, trigger).await? {
+                ran += 1;
             }
         }
         Ok(ran)

@@ -58,7 +58,8 @@ WHERE i.detection_id = ANY($1) AND d.status = 'sent'";
 
 /// Reports (ready, failed or already pending) whose period holds one of the member's detections.
 const REBUILD_REPORTS: &str = "
-UPDATE reports r SET status = 'pending', attempts = 0, locked_by = NULL, locked_until = NULL, last_error = NULL
+UPDATE reports r SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_by = NULL, locked_until = NULL,
+                     last_error = NULL
 WHERE r.status <> 'building'
   AND EXISTS (SELECT 1 FROM unnest($1::timestamptz[]) AS t(at) WHERE t.at >= r.period_start AND t.at < r.period_end)";
 

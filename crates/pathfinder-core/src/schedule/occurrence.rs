@@ -12,8 +12,29 @@ pub enum Job {
     PurgeEvents,
 }
 
+/// What a job catches up after downtime (the scheduler runs the missed periods that rule names, oldest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Only the latest missed period: one run does the work of every missed one.
+    LatestOnly,
+    /// Every missed period since the install: each period has its own result.
+    EveryPeriod,
+}
+
 impl Job {
     pub const ALL: [Job; 3] = [Job::WeeklyDigest, Job::MonthEndReport, Job::PurgeEvents];
+
+    /// The catch-up rule of each job:
+    /// - `weekly-digest`: the latest missed week only; its digests carry every detection not yet sent, so earlier
+    ///   weeks would build nothing;
+    /// - `month-end-report`: every missed month, each its own report;
+    /// - `purge-events`: the latest missed day only; one purge removes everything past retention.
+    pub fn catch_up(self) -> CatchUp {
+        match self {
+            Self::WeeklyDigest | Self::PurgeEvents => CatchUp::LatestOnly,
+            Self::MonthEndReport => CatchUp::EveryPeriod,
+        }
+    }
 
     /// The job's name in the CLI, the ledger and the logs.
     pub fn name(self) -> &'static str {

@@ -12,10 +12,15 @@ pub struct Settings {
     pub bind_addr: String,
     /// Health and metrics listener of the worker services (`HEALTH_ADDR`); empty means off.
     pub health_addr: String,
+    /// ingest-api's separate listener for /metrics, /health and /ready (`METRICS_ADDR`); empty means /metrics is
+    /// served on BIND_ADDR.
+    pub metrics_addr: String,
     /// Bearer token of the admin API (`ADMIN_TOKEN`); empty means the admin routes answer 404.
     pub admin_token: String,
-    /// Comma-separated webhook signing secrets (`WEBHOOK_SECRETS`); empty means signatures are not checked.
+    /// Comma-separated Standard Webhooks secrets, `whsec_<base64>` or bare base64 (`WEBHOOK_SECRETS`).
     pub webhook_secrets: String,
+    /// Comma-separated GitHub-style and Discourse secrets, raw text (`WEBHOOK_RAW_SECRETS`).
+    pub webhook_raw_secrets: String,
     /// Classification rules file (`RULES_PATH`).
     pub rules_path: String,
     /// Local report storage (`REPORTS_DIR`).
@@ -246,9 +251,10 @@ pub struct DiscourseSettings {
 }
 
 impl Settings {
-    /// The configured webhook secrets, in order; empty when signatures are off.
-    pub fn webhook_secret_list(&self) -> Vec<String> {
-        self.webhook_secrets.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    /// The configured webhook secrets of both schemes, decoded (validated at load, so the fallback to "none" is
+    /// never used); empty when signatures are off.
+    pub fn webhook_secrets(&self) -> super::WebhookSecrets {
+        super::WebhookSecrets::parse(&self.webhook_secrets, &self.webhook_raw_secrets).unwrap_or_default()
     }
 
     /// The configured time zone (validated at load, so the fallback is never used).
@@ -270,8 +276,10 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("bind_addr", &self.bind_addr)
             .field("health_addr", &self.health_addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("admin_token", &redacted(&self.admin_token))
             .field("webhook_secrets", &redacted(&self.webhook_secrets))
+            .field("webhook_raw_secrets", &redacted(&self.webhook_raw_secrets))
             .field("rules_path", &self.rules_path)
             .field("reports_dir", &self.reports_dir)
             .field("timezone", &self.timezone)

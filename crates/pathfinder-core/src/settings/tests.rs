@@ -17,7 +17,7 @@ fn defaults_load_with_only_a_database_url() {
     assert_eq!(settings.ingest.max_body_bytes, 65536);
     assert_eq!(settings.ingest.dedupe_window_hours, 72);
     assert!(settings.admin_token().is_none());
-    assert!(settings.webhook_secret_list().is_empty());
+    assert!(!settings.webhook_secrets().enabled());
 }
 
 #[test]
@@ -32,13 +32,16 @@ fn plain_env_names_override_and_numeric_secrets_stay_strings() {
     let settings = Settings::load_from(vars(&[
         URL,
         ("ADMIN_TOKEN", "123456"),
-        ("WEBHOOK_SECRETS", "old, new"),
+        ("WEBHOOK_SECRETS", "b2xk, whsec_bmV3"),
+        ("WEBHOOK_RAW_SECRETS", "123456"),
         ("EVENT_RETENTION_DAYS", "30"),
         ("BIND_ADDR", "127.0.0.1:9000"),
     ]))
     .expect("valid");
     assert_eq!(settings.admin_token(), Some("123456"));
-    assert_eq!(settings.webhook_secret_list(), vec!["old".to_string(), "new".to_string()]);
+    let secrets = settings.webhook_secrets();
+    assert_eq!(secrets.standard, vec![b"old".to_vec(), b"new".to_vec()]);
+    assert_eq!(secrets.raw, vec![b"123456".to_vec()]);
     assert_eq!(settings.event_retention_days, 30);
     assert_eq!(settings.bind_addr, "127.0.0.1:9000");
 }
@@ -55,6 +58,12 @@ fn bad_values_name_their_env_var() {
     assert_eq!(error.setting, "BIND_ADDR");
     let error = Settings::load_from(vars(&[URL, ("EVENT_RETENTION_DAYS", "many")])).expect_err("must fail");
     assert_eq!(error.setting, "EVENT_RETENTION_DAYS");
+    let error = Settings::load_from(vars(&[URL, ("TIMEZONE", "America/Nowhere")])).expect_err("must fail");
+    assert_eq!(error.setting, "TIMEZONE");
+    // A GitHub-style secret in the Standard Webhooks setting: stops the binary (it used to verify nothing).
+    let error = Settings::load_from(vars(&[URL, ("WEBHOOK_SECRETS", "gh-secret")])).expect_err("must fail");
+    assert_eq!(error.setting, "WEBHOOK_SECRETS");
+    assert!(error.to_string().starts_with("configuration error: WEBHOOK_SECRETS: entry 1"), "{error}");
     let error = Settings::load_from(vars(&[URL, ("TIMEZONE", "America/Nowhere")])).expect_err("must fail");
     assert_eq!(error.setting, "TIMEZONE");
     let error = Settings::load_from(vars(&[URL, ("PATHFINDER_INGEST__BATCH_WRITERS", "0")])).expect_err("must fail");
@@ -82,10 +91,12 @@ fn debug_output_redacts_secrets() {
         ("DATABASE_URL", "postgres://app:hunter2@db:5432/pf"),
         ("ADMIN_TOKEN", "tok-secret"),
         ("WEBHOOK_SECRETS", "whsec_abc"),
+        ("WEBHOOK_RAW_SECRETS", "gh-raw-secret"),
     ]))
     .expect("valid");
     let shown = format!("{settings:?}");
     assert!(!shown.contains("hunter2") && !shown.contains("tok-secret") && !shown.contains("whsec_abc"), "{shown}");
+    assert!(!shown.contains("gh-raw-secret"), "{shown}");
 }
 
 /// Every key of config/default.toml, as its env var name.

@@ -20,8 +20,12 @@ impl Settings {
                 .map_err(|e| SettingsError::new("DATABASE_URL", format!("is not usable: {e:#}")))?;
         }
         parse_addr("BIND_ADDR", &self.bind_addr)?;
+        super::WebhookSecrets::parse(&self.webhook_secrets, &self.webhook_raw_secrets)?;
         if !self.health_addr.is_empty() {
             parse_addr("HEALTH_ADDR", &self.health_addr)?;
+        }
+        if !self.metrics_addr.is_empty() {
+            parse_addr("METRICS_ADDR", &self.metrics_addr)?;
         }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             return Err(SettingsError::new(

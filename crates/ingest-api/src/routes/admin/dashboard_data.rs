@@ -72,6 +72,9 @@ pub struct ReportRow {
     pub local: bool,
     pub csv_uri: Option<String>,
     pub html_uri: Option<String>,
+    pub attempts: i32,
+    /// The last build error: why a report is `failed`, or why a pending one is being retried.
+    pub error: Option<String>,
 }
 
 const COUNTS: &str = "
@@ -121,7 +124,8 @@ pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dash
         .collect();
     let reports = client
         .query(
-            "SELECT id, to_char(month, 'YYYY-MM'), kind, status, detection_count, csv_uri, html_uri FROM reports
+            "SELECT id, to_char(month, 'YYYY-MM'), kind, status, detection_count, csv_uri, html_uri, attempts,
+                    last_error FROM reports
              ORDER BY month DESC, id DESC LIMIT 12",
             &[],
         )
@@ -138,6 +142,8 @@ pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dash
                 local: csv_uri.as_deref().is_some_and(|u| u.starts_with("file://")),
                 csv_uri,
                 html_uri: r.get(6),
+                attempts: r.get(7),
+                error: r.get(8),
             }
         })
         .collect();

@@ -1,5 +1,6 @@
 //! `GET /admin/stats`: counts for an operator: events (received, pending, processed, failed), seniors by seniority,
-//! detections (total, last 7 days), digests by status (with the failed ones' latest errors), reports by status.
+//! detections (total, last 7 days), digests by status (with the failed ones' latest errors), reports by status (with
+//! the failed ones' errors).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -62,6 +63,20 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<Htt
                    "lastError": r.get::<_, Option<String>>(3)})
         })
         .collect();
+    let failed_reports: Vec<Value> = client
+        .query(
+            "SELECT id, to_char(month, 'YYYY-MM'), kind, attempts, last_error FROM reports WHERE status = 'failed'
+             ORDER BY id DESC LIMIT 20",
+            &[],
+        )
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|r| {
+            json!({"id": r.get::<_, i64>(0), "month": r.get::<_, String>(1), "kind": r.get::<_, String>(2),
+                   "attempts": r.get::<_, i32>(3), "lastError": r.get::<_, Option<String>>(4)})
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "events": {"received": count(0), "pending": count(1), "processed": count(2), "failed": count(3)},
         "seniors": {"c_suite": count(4), "vp": count(5)},
@@ -69,5 +84,6 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         "digests": digests,
         "failedDigests": failed,
         "reports": reports,
+        "failedReports": failed_reports,
     })))
 }
