@@ -2,9 +2,10 @@
 # scripts/container-check.sh: build every image of the Dockerfile and run docker-compose.yml's stack with podman, on a
 # machine with no Docker engine and no image registry (what `make container-check` runs). Steps:
 #
-#   1. Tools: podman and debootstrap (Debian packages, installed system-wide with --no-install-recommends when missing,
-#      saying so), podman-compose (PyPI, version $PF_PODMAN_COMPOSE_VERSION, into the project's .venv/). podman needs
-#      `[containers]` `default_ulimits = []` in /etc/containers/containers.conf here; written only when missing.
+#   1. Tools: podman, debootstrap and iptables (Debian packages, installed system-wide with --no-install-recommends
+#      when missing, saying so), podman-compose (PyPI, version $PF_PODMAN_COMPOSE_VERSION, into the project's .venv/).
+#      podman needs `[containers]` `default_ulimits = []` in /etc/containers/containers.conf here, and `[engine]`
+#      `runtime = "runc"` (Debian's runc) where crun refuses hybrid cgroups; each written only when needed, saying so.
 #   2. Base images, made once and kept (skipped when present; PF_REBUILD_BASES=1 remakes them):
 #        localhost/pf-base/debian:<release>-slim   debootstrap --variant=minbase of the Dockerfile's DEBIAN_RELEASE,
 #                                                  `podman import`ed: stands in for debian:<release>-slim
@@ -158,8 +159,28 @@ deb $DEBIAN_MIRROR $RELEASE main
 deb $DEBIAN_MIRROR $RELEASE-updates main
 deb http://deb.debian.org/debian-security $RELEASE-security main
 EOF
+    # Like Debian's official slim images: apt keeps no caches or .deb files in a layer, downloads no translations,
+    # and dpkg installs no documentation, manual pages or translations.
+    cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+Acquire::Languages "none";
+Acquire::GzipIndexes "true";
+EOF
+    cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+EOF
     rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
-        "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/var/log/*.log
+        "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/* \
+        "$root"/var/log/*.log
     tar -C "$root" -c . | podman import -q --change 'CMD ["bash"]' - "$RUNTIME_IMAGE" >/dev/null
     rm -rf "$root"
 fi
