@@ -20,10 +20,14 @@
 # and pregenerated bindings on x86_64 and aarch64 Linux: gcc and libc6-dev, both in the rust slim image, are enough
 # (no cmake, clang, Go or NASM). Root certificates come from the runtime's ca-certificates (rustls-native-certs).
 
+# The base images. Override them with --build-arg (scripts/container-check.sh does, with local images made from
+# Debian packages, where no registry is reachable); the defaults are what users get.
 ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=bookworm
+ARG RUST_IMAGE=rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE}
+ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim
 
-FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS chef
+FROM ${RUST_IMAGE} AS chef
 ARG CARGO_CHEF_VERSION=0.1.78
 RUN cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}" \
     && rm -rf "${CARGO_HOME}/registry"
@@ -54,7 +58,7 @@ RUN cargo build --release --locked ${PACKAGES} --bins \
            cp "target/release/${bin}" /out/; \
        done
 
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 COPY deploy/docker/pf-healthcheck /usr/local/bin/pf-healthcheck
 # Time zones are compiled in (chrono-tz): no tzdata needed.
 # hadolint ignore=DL3008

@@ -9,7 +9,7 @@ SHELL := bash
 # Extra arguments for cargo nextest in `make test`, e.g. make test ARGS="-E 'test(dedupe)'".
 ARGS ?=
 
-.PHONY: help db db-stop test run bench eval lint fuzz supply-chain report-screenshot clean-data deploy-check docs-check chaos
+.PHONY: help db db-stop test run bench eval lint fuzz supply-chain report-screenshot clean-data deploy-check container-check docs-check chaos
 
 help: ## List the targets
 	@echo "CaptPathfinder: make <target>"
@@ -51,6 +51,9 @@ docs-check: ## Run every ```sh block of README.md and docs/ as written, against 
 
 deploy-check: ## Validate docker-compose.yml, the Dockerfile, Kubernetes manifests (strict schemas) and systemd units
 	@scripts/deploy-check.sh
+
+container-check: ## Build every Dockerfile image with podman (local Debian base images) and run the compose stack: webhook -> digest
+	@scripts/container-check.sh
 
 lint: ## cargo clippy (warnings are errors) and cargo fmt --check
 	cargo clippy --workspace --all-targets -- -D warnings
