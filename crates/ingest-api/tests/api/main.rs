@@ -16,5 +16,6 @@ mod privacy;
 mod refused;
 mod schemathesis;
 mod signatures;
+mod sources;
 mod standard_webhooks;
 mod validation;
