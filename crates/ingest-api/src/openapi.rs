@@ -187,7 +187,7 @@ pub struct Erased {
 pub struct AuditRecord {
     pub seq: i64,
     pub at: String,
-    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge
+    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
     pub kind: String,
     /// Who: a service, `cli:<user>`, or the admin token's label.
     pub actor: String,
