@@ -62,4 +62,6 @@ pub enum Parsed {
     Event(NewEvent),
     /// Nothing to store (an event type or field we do not watch); the reason goes to the debug log.
     Ignored(&'static str),
+    /// The member left the platform (Discourse `user_destroyed`, or anonymised): erase them on this source.
+    Erase(Source, String),
 }

@@ -6,6 +6,7 @@ mod community;
 mod dashboard;
 mod dedupe;
 mod discourse;
+mod discourse_erasure;
 mod helpers;
 mod hostile;
 mod logging;
