@@ -23,35 +23,41 @@ pub struct Applied {
     pub seniors_removed: usize,
 }
 
-/// One transaction-scoped advisory lock per member, taken in a fixed order (shared with `reclassify`).
+/// A member as stored: (source, user id). The same id on two sources is two members.
+pub type Member = (String, String);
+
+/// One transaction-scoped advisory lock per member (source and id), taken in a fixed order (shared with
+/// `reclassify` and the erasure in pathfinder-core, which lock the same key).
 pub(crate) const LOCK_MEMBERS: &str = "
-SELECT pg_advisory_xact_lock(hashtextextended(u, 7370))
-FROM (SELECT DISTINCT unnest($1::text[]) AS u ORDER BY 1) members";
+SELECT pg_advisory_xact_lock(hashtextextended(s || ':' || u, 7370))
+FROM (SELECT DISTINCT s, u FROM unnest($1::text[], $2::text[]) AS m(s, u) ORDER BY 1, 2) members";
 
 /// Events of opted-out members that arrived before (or while) they opted out: dropped unprocessed, never classified.
 const DROP_OPTED_OUT: &str = "
 DELETE FROM events_raw e
-WHERE e.user_id = ANY($1) AND e.status = 'pending'
+WHERE (e.source, e.user_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND e.status = 'pending'
   AND EXISTS (SELECT 1 FROM member_opt_outs)
-  AND EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.member_hash = pf_member_hash(e.user_id))";
+  AND EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.source = e.source AND o.member_hash = pf_member_hash(e.user_id))";
 
 const PENDING_OF_MEMBERS: &str = "
-SELECT id, user_id, username, value, received_at FROM events_raw
-WHERE user_id = ANY($1) AND status = 'pending'
+SELECT id, source, user_id, username, value, received_at FROM events_raw
+WHERE (source, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND status = 'pending'
 ORDER BY id
 FOR UPDATE";
 
 const STATES: &str = "
-SELECT user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since
-FROM user_state WHERE user_id = ANY($1) FOR UPDATE";
+SELECT source, user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since
+FROM user_state WHERE (source, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE";
 
-const DELETE_STATES: &str = "DELETE FROM user_state WHERE user_id = ANY($1)";
+const DELETE_STATES: &str =
+    "DELETE FROM user_state WHERE (source, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
 const UPSERT_STATES: &str = "
-INSERT INTO user_state (user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since, updated_at)
-SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                            $8::timestamptz[])
-ON CONFLICT (user_id) DO UPDATE SET
+INSERT INTO user_state (source, user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since,
+                        updated_at)
+SELECT *, now() FROM unnest($9::text[], $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                            $7::bigint[], $8::timestamptz[])
+ON CONFLICT (source, user_id) DO UPDATE SET
     username = EXCLUDED.username, title = EXCLUDED.title, seniority = EXCLUDED.seniority, rule = EXCLUDED.rule,
     rules_version = EXCLUDED.rules_version, last_event_id = EXCLUDED.last_event_id,
     senior_since = EXCLUDED.senior_since, updated_at = now()";
@@ -59,10 +65,10 @@ ON CONFLICT (user_id) DO UPDATE SET
 /// New detections, each recorded in the audit log (rule, rules version, event id; no personal data).
 const INSERT_DETECTIONS: &str = "
 WITH inserted AS (
-    INSERT INTO detections (event_id, user_id, username, title, seniority, previous_seniority, kind, rule,
+    INSERT INTO detections (event_id, source, user_id, username, title, seniority, previous_seniority, kind, rule,
                             rules_version, detected_at, enrichment_status)
-    SELECT *, clock_timestamp(), $10 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                                 $6::text[], $7::text[], $8::text[], $9::text[])
+    SELECT *, clock_timestamp(), $10 FROM unnest($1::bigint[], $12::text[], $2::text[], $3::text[], $4::text[],
+                                                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, event_id, seniority, kind, rule, rules_version
 )
@@ -80,43 +86,44 @@ WHERE id = ANY($1)";
 pub async fn apply_members(
     tx: &Transaction<'_>,
     worker: &str,
-    members: &BTreeSet<String>,
+    members: &BTreeSet<Member>,
     rules: &Classifier,
     enrich: bool,
 ) -> Result<Applied, tokio_postgres::Error> {
-    let members: Vec<&str> = members.iter().map(String::as_str).collect();
-    tx.execute(LOCK_MEMBERS, &[&members]).await?;
-    let dropped = tx.execute(DROP_OPTED_OUT, &[&members]).await?;
+    let sources: Vec<&str> = members.iter().map(|(s, _)| s.as_str()).collect();
+    let ids: Vec<&str> = members.iter().map(|(_, u)| u.as_str()).collect();
+    tx.execute(LOCK_MEMBERS, &[&sources, &ids]).await?;
+    let dropped = tx.execute(DROP_OPTED_OUT, &[&sources, &ids]).await?;
     if dropped > 0 {
         tracing::info!(events = dropped, "dropped events of opted-out members unprocessed");
     }
-    let events = tx.query(PENDING_OF_MEMBERS, &[&members]).await?;
-    let mut states: HashMap<String, Option<SeniorState>> = HashMap::with_capacity(members.len());
-    for row in tx.query(STATES, &[&members]).await? {
-        let level = Level::parse(row.get(3)).unwrap_or(Level::Vp);
+    let events = tx.query(PENDING_OF_MEMBERS, &[&sources, &ids]).await?;
+    let mut states: HashMap<Member, Option<SeniorState>> = HashMap::with_capacity(members.len());
+    for row in tx.query(STATES, &[&sources, &ids]).await? {
+        let level = Level::parse(row.get(4)).unwrap_or(Level::Vp);
         states.insert(
-            row.get(0),
+            (row.get(0), row.get(1)),
             Some(SeniorState {
-                username: row.get(1),
-                title: row.get(2),
+                username: row.get(2),
+                title: row.get(3),
                 level,
-                rule: row.get(4),
-                rules_version: row.get(5),
-                last_event_id: row.get(6),
-                senior_since: row.get(7),
+                rule: row.get(5),
+                rules_version: row.get(6),
+                last_event_id: row.get(7),
+                senior_since: row.get(8),
             }),
         );
     }
-    let had_state: BTreeSet<String> = states.keys().cloned().collect();
+    let had_state: BTreeSet<Member> = states.keys().cloned().collect();
 
-    let mut detections: Vec<(String, Detection)> = Vec::new();
+    let mut detections: Vec<(Member, Detection)> = Vec::new();
     let mut processed: Vec<i64> = Vec::with_capacity(events.len());
     for row in &events {
         let id: i64 = row.get(0);
-        let user_id: String = row.get(1);
-        let username: Option<&str> = row.get(2);
-        let value: Option<&str> = row.get(3);
-        let received_at: DateTime<Utc> = row.get(4);
+        let member: Member = (row.get(1), row.get(2));
+        let username: Option<&str> = row.get(3);
+        let value: Option<&str> = row.get(4);
+        let received_at: DateTime<Utc> = row.get(5);
         let result = value.map(|title| rules.classify(title));
         let observed = Observed {
             event_id: id,
@@ -127,19 +134,20 @@ pub async fn apply_members(
             rules_version: rules.version(),
             at: received_at,
         };
-        let state = states.entry(user_id.clone()).or_insert(None);
+        let state = states.entry(member.clone()).or_insert(None);
         if let Some(detection) = transition::apply(state, &observed) {
-            tracing::info!(event_id = id, user_id = %user_id, kind = detection.kind(), seniority = detection.level.as_str(), "detection");
-            detections.push((user_id, detection));
+            tracing::info!(event_id = id, source = %member.0, user_id = %member.1, kind = detection.kind(), seniority = detection.level.as_str(), "detection");
+            detections.push((member, detection));
         }
         processed.push(id);
     }
 
-    let removed: Vec<&str> =
-        had_state.iter().filter(|u| states.get(*u).is_some_and(Option::is_none)).map(String::as_str).collect();
-    let kept: Vec<(&String, &SeniorState)> = states.iter().filter_map(|(u, s)| s.as_ref().map(|s| (u, s))).collect();
+    let removed: Vec<&Member> = had_state.iter().filter(|m| states.get(*m).is_some_and(Option::is_none)).collect();
+    let kept: Vec<(&Member, &SeniorState)> = states.iter().filter_map(|(m, s)| s.as_ref().map(|s| (m, s))).collect();
     if !removed.is_empty() {
-        tx.execute(DELETE_STATES, &[&removed]).await?;
+        let sources: Vec<&str> = removed.iter().map(|(s, _)| s.as_str()).collect();
+        let ids: Vec<&str> = removed.iter().map(|(_, u)| u.as_str()).collect();
+        tx.execute(DELETE_STATES, &[&sources, &ids]).await?;
     }
     if !kept.is_empty() {
         write_states(tx, &kept).await?;
@@ -158,8 +166,9 @@ pub async fn apply_members(
     })
 }
 
-async fn write_states(tx: &Transaction<'_>, kept: &[(&String, &SeniorState)]) -> Result<(), tokio_postgres::Error> {
-    let users: Vec<&str> = kept.iter().map(|(u, _)| u.as_str()).collect();
+async fn write_states(tx: &Transaction<'_>, kept: &[(&Member, &SeniorState)]) -> Result<(), tokio_postgres::Error> {
+    let sources: Vec<&str> = kept.iter().map(|((s, _), _)| s.as_str()).collect();
+    let users: Vec<&str> = kept.iter().map(|((_, u), _)| u.as_str()).collect();
     let usernames: Vec<Option<&str>> = kept.iter().map(|(_, s)| s.username.as_deref()).collect();
     let titles: Vec<&str> = kept.iter().map(|(_, s)| s.title.as_str()).collect();
     let levels: Vec<&str> = kept.iter().map(|(_, s)| s.level.as_str()).collect();
@@ -167,18 +176,20 @@ async fn write_states(tx: &Transaction<'_>, kept: &[(&String, &SeniorState)]) ->
     let versions: Vec<&str> = kept.iter().map(|(_, s)| s.rules_version.as_str()).collect();
     let last: Vec<i64> = kept.iter().map(|(_, s)| s.last_event_id).collect();
     let since: Vec<DateTime<Utc>> = kept.iter().map(|(_, s)| s.senior_since).collect();
-    tx.execute(UPSERT_STATES, &[&users, &usernames, &titles, &levels, &rules, &versions, &last, &since]).await?;
+    tx.execute(UPSERT_STATES, &[&users, &usernames, &titles, &levels, &rules, &versions, &last, &since, &sources])
+        .await?;
     Ok(())
 }
 
 async fn write_detections(
     tx: &Transaction<'_>,
-    detections: &[(String, Detection)],
+    detections: &[(Member, Detection)],
     enrichment_status: &str,
     worker: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let events: Vec<i64> = detections.iter().map(|(_, d)| d.event_id).collect();
-    let users: Vec<&str> = detections.iter().map(|(u, _)| u.as_str()).collect();
+    let sources: Vec<&str> = detections.iter().map(|((s, _), _)| s.as_str()).collect();
+    let users: Vec<&str> = detections.iter().map(|((_, u), _)| u.as_str()).collect();
     let usernames: Vec<Option<&str>> = detections.iter().map(|(_, d)| d.username.as_deref()).collect();
     let titles: Vec<&str> = detections.iter().map(|(_, d)| d.title.as_str()).collect();
     let levels: Vec<&str> = detections.iter().map(|(_, d)| d.level.as_str()).collect();
@@ -200,6 +211,7 @@ async fn write_detections(
             &versions,
             &enrichment_status,
             &format!("classifier:{worker}"),
+            &sources,
         ],
     )
     .await?;

@@ -43,7 +43,8 @@ const DONE: &str = "
 UPDATE detections SET email = $2, company = $3, profile_url = $4, enrichment_status = 'done', enrichment_error = NULL
 WHERE id = $1 AND enrichment_status = 'pending' AND enrichment_attempts = $5";
 
-const STATE: &str = "UPDATE user_state SET email = $2, company = $3, profile_url = $4 WHERE user_id = $1";
+const STATE: &str = "UPDATE user_state s SET email = $2, company = $3, profile_url = $4
+FROM detections d WHERE d.id = $1 AND s.source = d.source AND s.user_id = d.user_id";
 
 const FAILED: &str = "
 UPDATE detections
@@ -110,7 +111,7 @@ impl Enricher {
                     [&id, &profile.email, &profile.company, &profile.profile_url, &attempt];
                 let owned = tx.execute(DONE, &params).await? == 1;
                 if owned {
-                    tx.execute(STATE, &[&user_id, &profile.email, &profile.company, &profile.profile_url]).await?;
+                    tx.execute(STATE, &[&id, &profile.email, &profile.company, &profile.profile_url]).await?;
                 }
                 (owned, "done")
             }

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod enrich;
+pub mod import;
 pub mod queue;
 pub mod reclassify;
 pub mod rules;

@@ -6,6 +6,7 @@ use tokio_postgres::Client;
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
+    pub source: String,
     pub user_id: String,
 }
 
@@ -18,7 +19,7 @@ FROM (SELECT id FROM events_raw
       LIMIT $3
       FOR UPDATE SKIP LOCKED) c
 WHERE e.id = c.id
-RETURNING e.id, e.user_id";
+RETURNING e.id, e.source, e.user_id";
 
 /// Claims up to `limit` of the oldest unclaimed (or lease-expired) pending events. Commits on its own: the lease
 /// is what keeps other workers away, and it returns the events to the queue if this worker dies.
@@ -29,7 +30,7 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<Claimed>, tokio_postgres::Error> {
     let rows = client.query(CLAIM, &[&worker, &lease_secs, &limit]).await?;
-    Ok(rows.iter().map(|r| Claimed { id: r.get(0), user_id: r.get(1) }).collect())
+    Ok(rows.iter().map(|r| Claimed { id: r.get(0), source: r.get(1), user_id: r.get(2) }).collect())
 }
 
 const FAIL: &str = "

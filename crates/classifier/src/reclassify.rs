@@ -16,6 +16,7 @@ const BATCH: i64 = 500;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
+    pub source: String,
     pub user_id: String,
     pub title: String,
     pub from: &'static str,
@@ -36,7 +37,7 @@ pub struct Report {
     pub rules_version: String,
 }
 
-/// Walks user_state in user_id order; calls `on_change` for each change; applies them when `apply`.
+/// Walks user_state in (source, user_id) order; calls `on_change` for each change; applies them when `apply`.
 pub async fn run(
     client: &mut Client,
     rules: &Classifier,
@@ -44,29 +45,34 @@ pub async fn run(
     mut on_change: impl FnMut(&Change),
 ) -> Result<Report, tokio_postgres::Error> {
     let mut report = Report { applied: apply, rules_version: rules.version().to_string(), ..Report::default() };
-    let mut after = String::new();
+    let mut after = (String::new(), String::new());
     loop {
         let tx = client.transaction().await?;
-        let members: Vec<String> = tx
-            .query("SELECT user_id FROM user_state WHERE user_id > $1 ORDER BY user_id LIMIT $2", &[&after, &BATCH])
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let Some(last) = members.last().cloned() else { break };
+        let page = tx
+            .query(
+                "SELECT source, user_id FROM user_state WHERE (source, user_id) > ($1, $2)
+                 ORDER BY source, user_id LIMIT $3",
+                &[&after.0, &after.1, &BATCH],
+            )
+            .await?;
+        let sources: Vec<String> = page.iter().map(|r| r.get(0)).collect();
+        let ids: Vec<String> = page.iter().map(|r| r.get(1)).collect();
+        let (Some(last_source), Some(last_id)) = (sources.last().cloned(), ids.last().cloned()) else { break };
         if apply {
-            tx.execute(crate::batch::LOCK_MEMBERS, &[&members]).await?;
+            tx.execute(crate::batch::LOCK_MEMBERS, &[&sources, &ids]).await?;
         }
         let rows = tx
             .query(
-                "SELECT user_id, title, seniority, rule FROM user_state WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
-                &[&members],
+                "SELECT source, user_id, title, seniority, rule FROM user_state
+                 WHERE (source, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                 ORDER BY source, user_id FOR UPDATE",
+                &[&sources, &ids],
             )
             .await?;
         for row in rows {
             report.examined += 1;
-            let (user_id, title, seniority, rule): (String, String, String, String) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let (source, user_id, title, seniority, rule): (String, String, String, String, String) =
+                (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
             let from = Level::parse(&seniority).unwrap_or(Level::Vp);
             let result = rules.classify(&title);
             let change = match (result.seniority, result.rule) {
@@ -74,8 +80,8 @@ pub async fn run(
                     report.unchanged += 1;
                     if apply {
                         tx.execute(
-                            "UPDATE user_state SET rules_version = $2 WHERE user_id = $1",
-                            &[&user_id, &rules.version()],
+                            "UPDATE user_state SET rules_version = $2 WHERE user_id = $1 AND source = $3",
+                            &[&user_id, &rules.version(), &source],
                         )
                         .await?;
                     }
@@ -86,12 +92,13 @@ pub async fn run(
                     if apply {
                         tx.execute(
                             "UPDATE user_state SET seniority = $2, rule = $3, rules_version = $4, updated_at = now()
-                             WHERE user_id = $1",
-                            &[&user_id, &level.as_str(), &new_rule, &rules.version()],
+                             WHERE user_id = $1 AND source = $5",
+                            &[&user_id, &level.as_str(), &new_rule, &rules.version(), &source],
                         )
                         .await?;
                     }
                     Change {
+                        source,
                         user_id,
                         title,
                         from: from.as_str(),
@@ -103,9 +110,10 @@ pub async fn run(
                 _ => {
                     report.removed += 1;
                     if apply {
-                        tx.execute("DELETE FROM user_state WHERE user_id = $1", &[&user_id]).await?;
+                        tx.execute("DELETE FROM user_state WHERE user_id = $1 AND source = $2", &[&user_id, &source])
+                            .await?;
                     }
-                    Change { user_id, title, from: from.as_str(), to: None, rule: None, action: "remove" }
+                    Change { source, user_id, title, from: from.as_str(), to: None, rule: None, action: "remove" }
                 }
             };
             on_change(&change);
@@ -113,7 +121,7 @@ pub async fn run(
         if apply {
             tx.commit().await?;
         }
-        after = last;
+        after = (last_source, last_id);
     }
     Ok(report)
 }

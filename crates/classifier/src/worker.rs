@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::batch::{self, Applied};
+use crate::batch::{self, Applied, Member};
 use crate::queue;
 use crate::rules::SharedRules;
 
@@ -44,11 +44,11 @@ impl Worker {
         }
         let span =
             tracing::info_span!("batch", worker = %self.id, first_event_id = claimed[0].id, events = claimed.len());
-        let mut by_member: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        let mut by_member: BTreeMap<Member, Vec<i64>> = BTreeMap::new();
         for event in &claimed {
-            by_member.entry(event.user_id.clone()).or_default().push(event.id);
+            by_member.entry((event.source.clone(), event.user_id.clone())).or_default().push(event.id);
         }
-        let members: BTreeSet<String> = by_member.keys().cloned().collect();
+        let members: BTreeSet<Member> = by_member.keys().cloned().collect();
         let rules = self.rules.current();
         let started = Instant::now();
         let outcome =
@@ -72,7 +72,7 @@ impl Worker {
     async fn apply_one_by_one(
         &self,
         client: &mut deadpool_postgres::Object,
-        by_member: BTreeMap<String, Vec<i64>>,
+        by_member: BTreeMap<Member, Vec<i64>>,
         rules: &Classifier,
     ) -> anyhow::Result<()> {
         for (member, ids) in by_member {
@@ -86,9 +86,9 @@ impl Worker {
                     metrics::counter!("pathfinder_classifier_event_failures_total").increment(ids.len() as u64);
                     if !parked.is_empty() {
                         metrics::counter!("pathfinder_classifier_events_parked_total").increment(parked.len() as u64);
-                        tracing::error!(user_id = %member, event_ids = ?parked, error = %message, "events parked as failed");
+                        tracing::error!(source = %member.0, user_id = %member.1, event_ids = ?parked, error = %message, "events parked as failed");
                     } else {
-                        tracing::warn!(user_id = %member, event_ids = ?ids, error = %message, "events failed; will retry");
+                        tracing::warn!(source = %member.0, user_id = %member.1, event_ids = ?ids, error = %message, "events failed; will retry");
                     }
                 }
             }
@@ -100,7 +100,7 @@ impl Worker {
 async fn apply_in_transaction(
     client: &mut deadpool_postgres::Object,
     worker: &str,
-    members: &BTreeSet<String>,
+    members: &BTreeSet<Member>,
     rules: &Classifier,
     enrich: bool,
 ) -> Result<Applied, tokio_postgres::Error> {

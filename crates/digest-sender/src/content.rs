@@ -30,6 +30,8 @@ pub struct DigestView {
 pub struct DetectionView {
     pub detection_id: i64,
     pub user_id: String,
+    /// The member's platform (community or discourse): the same id on two sources is two members.
+    pub source: String,
     pub name: String,
     pub title: String,
     pub level: &'static str,
@@ -52,7 +54,7 @@ pub struct DigestContent {
 
 const ITEMS: &str = "
 SELECT d.id, d.user_id, d.username, d.title, d.seniority, d.previous_seniority, d.detected_at, d.email, d.company,
-       d.profile_url
+       d.profile_url, d.source
 FROM digest_items i JOIN detections d ON d.id = i.detection_id
 WHERE i.digest_id = $1 ORDER BY i.position";
 
@@ -79,7 +81,8 @@ pub async fn load(
             let email: Option<String> = row.get(7);
             let company: Option<String> = row.get(8);
             let profile_url: Option<String> = row.get(9);
-            let mut details = format!("{level} · {kind} · {detected}");
+            let source: String = row.get(10);
+            let mut details = format!("{level} · {kind} · {detected} · {source}");
             for extra in [&company, &email].into_iter().flatten() {
                 details.push_str(" · ");
                 details.push_str(extra);
@@ -87,6 +90,7 @@ pub async fn load(
             DetectionView {
                 detection_id: row.get(0),
                 user_id,
+                source,
                 name_json: json(&card_text(&name, card_text::NAME_MAX)),
                 title_json: json(&card_text(&title, card_text::TITLE_MAX)),
                 details_json: json(&card_text(&details, card_text::DETAILS_MAX)),

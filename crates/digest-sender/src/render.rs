@@ -136,6 +136,7 @@ mod tests {
             .map(|n| DetectionView {
                 detection_id: n as i64,
                 user_id: format!("u{n}"),
+                source: "community".into(),
                 name: format!("member {n}"),
                 title: "Chief Executive Officer".into(),
                 level: "C-suite",
@@ -146,7 +147,7 @@ mod tests {
                 profile_url: None,
                 name_json: json(&format!("member {n}")),
                 title_json: json(&"Chief Executive Officer ".repeat(20)),
-                details_json: json("C-suite · new senior executive · Fri 6 Mar 2027, 10:00 EST"),
+                details_json: json("C-suite · new senior executive · Fri 6 Mar 2027, 10:00 EST · community"),
                 profile_url_json: json(""),
             })
             .collect();

@@ -63,12 +63,14 @@ pub struct ErrorBody {
 
 /// One detection, newest first.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": 2, "userId": "42", "username": "ada", "title": "Chief Executive Officer",
+#[schema(example = json!({"id": 2, "source": "community", "userId": "42", "username": "ada", "title": "Chief Executive Officer",
                           "seniority": "c_suite", "previousSeniority": "vp", "kind": "promotion",
                           "detectedAt": "2026-11-21T10:00:00.000Z"}))]
 #[serde(rename_all = "camelCase")]
 pub struct RecentDetection {
     pub id: i64,
+    /// The member's platform: `community` or `discourse` (the same userId on two sources is two members).
+    pub source: String,
     pub user_id: String,
     pub username: Option<String>,
     pub title: String,
@@ -129,7 +131,12 @@ pub struct ReportQueued {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
                           "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
-                          "reportsToRebuild": 1, "optedOut": false, "auditSeq": 42}))]
+                          "reportsToRebuild": 1, "optedOut": false, "membersFound": 1,
+                          "sources": [{"source": "community", "found": true, "events": 3, "dedupeKeys": 3,
+                                       "seniorStates": 1, "detections": 2},
+                                      {"source": "discourse", "found": false, "events": 0, "dedupeKeys": 0,
+                                       "seniorStates": 0, "detections": 0}],
+                          "auditSeq": 42}))]
 #[serde(rename_all = "camelCase")]
 pub struct ErasureCounts {
     pub events: u64,
@@ -142,8 +149,26 @@ pub struct ErasureCounts {
     /// Reports sent back to report-builder to be rebuilt without the member.
     pub reports_to_rebuild: u64,
     pub opted_out: bool,
+    /// How many of the sources erased held a member with this id.
+    pub members_found: u64,
+    /// One entry per source erased (every source unless `source` named one).
+    pub sources: Vec<SourceErasureCounts>,
     /// The audit entry recording the erasure.
     pub audit_seq: i64,
+}
+
+/// The member's own rows removed on one source.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceErasureCounts {
+    /// community or discourse
+    pub source: String,
+    /// Whether a member with this id existed on this source.
+    pub found: bool,
+    pub events: u64,
+    pub dedupe_keys: u64,
+    pub senior_states: u64,
+    pub detections: u64,
 }
 
 /// `DELETE /admin/members/{userId}` answer.
@@ -162,7 +187,7 @@ pub struct Erased {
 pub struct AuditRecord {
     pub seq: i64,
     pub at: String,
-    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge
+    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
     pub kind: String,
     /// Who: a service, `cli:<user>`, or the admin token's label.
     pub actor: String,
@@ -218,7 +243,7 @@ impl Modify for BearerAuth {
         crate::routes::admin::dashboard::report_file,
     ),
     components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
-                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, AuditRecord)),
+                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),

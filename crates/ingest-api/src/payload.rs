@@ -10,20 +10,7 @@ mod fields;
 use sha2::{Digest, Sha256};
 
 /// Where an event came from (`events_raw.source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Community,
-    Discourse,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Community => "community",
-            Self::Discourse => "discourse",
-        }
-    }
-}
+pub use pathfinder_core::member::Source;
 
 /// A profile event ready to be written to events_raw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,4 +62,6 @@ pub enum Parsed {
     Event(NewEvent),
     /// Nothing to store (an event type or field we do not watch); the reason goes to the debug log.
     Ignored(&'static str),
+    /// The member left the platform (Discourse `user_destroyed`, or anonymised): erase them on this source.
+    Erase(Source, String),
 }

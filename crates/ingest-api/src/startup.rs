@@ -84,6 +84,7 @@ impl Application {
             write_timeout: Duration::from_secs(settings.ingest.write_timeout_secs),
             discourse_field_id: settings.discourse.job_title_field_id.clone(),
             discourse_profile_field: settings.discourse.profile_field_name.clone(),
+            discourse_erase_on_delete: settings.discourse.erase_on_delete,
             admin_token: settings.admin_token().map(str::to_owned),
             admin_label: settings.admin.token_label.clone(),
             tz: settings.tz(),

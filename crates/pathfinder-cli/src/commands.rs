@@ -4,6 +4,7 @@ pub mod audit;
 pub mod classify;
 pub mod digests;
 pub mod forget;
+pub mod import;
 pub mod jobs;
 pub mod migrate;
 pub mod reclassify;

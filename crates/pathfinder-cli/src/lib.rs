@@ -33,6 +33,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::digests::DigestsCommand,
     },
+    /// Load a member roster (CSV or a Discourse user export) as the baseline: seniors stored, no detections.
+    Import(commands::import::ImportArgs),
     /// Erase a member from every table (and, with --opt-out, never store them again); prints counts only.
     Forget(commands::forget::ForgetArgs),
     /// The audit log: list entries, or `audit verify` the hash chain.
@@ -77,6 +79,7 @@ pub fn main() -> ExitCode {
             Command::Jobs { command } => commands::jobs::run(&settings, command).await,
             Command::Digests { command } => commands::digests::run(&settings, command).await,
             Command::Forget(args) => commands::forget::run(&settings, &args).await,
+            Command::Import(args) => commands::import::run(&settings, &args).await,
             Command::Audit(args) => commands::audit::run(&settings, &args).await,
         }
     });

@@ -8,6 +8,7 @@ pub mod db;
 pub mod health;
 pub mod jobs;
 pub mod listen;
+pub mod member;
 pub mod migrations;
 pub mod privacy;
 pub mod schedule;

@@ -8,4 +8,4 @@ pub mod audit;
 pub mod erasure;
 
 pub use audit::{AuditEntry, AuditFilter, ChainCheck};
-pub use erasure::{Erasure, forget_member};
+pub use erasure::{Erasure, SourceErasure, forget_member};

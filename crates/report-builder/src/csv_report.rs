@@ -4,8 +4,9 @@
 
 use crate::data::ReportData;
 
-pub const HEADER: [&str; 8] =
-    ["detected_at", "user_id", "username", "title", "seniority", "kind", "previous_seniority", "rule"];
+/// `source` comes last, so readers of the columns before it keep working.
+pub const HEADER: [&str; 9] =
+    ["detected_at", "user_id", "username", "title", "seniority", "kind", "previous_seniority", "rule", "source"];
 
 pub fn render(data: &ReportData) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
@@ -21,6 +22,7 @@ pub fn render(data: &ReportData) -> anyhow::Result<Vec<u8>> {
                 &row.kind,
                 &row.previous_seniority,
                 &row.rule,
+                &row.source,
             ]
             .map(|cell| defuse(cell)),
         )?;

@@ -15,6 +15,8 @@ pub struct Row {
     pub kind: String,
     pub previous_seniority: String,
     pub rule: String,
+    /// The member's platform (community or discourse): the same id on two sources is two members.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,7 +42,7 @@ pub struct ReportData {
 }
 
 const DETECTIONS: &str = "
-SELECT detected_at, user_id, coalesce(username, ''), title, seniority, kind, coalesce(previous_seniority, ''), rule
+SELECT detected_at, user_id, coalesce(username, ''), title, seniority, kind, coalesce(previous_seniority, ''), rule, source
 FROM detections WHERE detected_at >= $1 AND detected_at < $2 ORDER BY detected_at, id";
 
 /// The period a report covers.
@@ -85,6 +87,7 @@ pub async fn load(client: &impl GenericClient, period: Period) -> Result<ReportD
             kind: row.get(5),
             previous_seniority: row.get(6),
             rule: row.get(7),
+            source: row.get(8),
         });
     }
     let count = |f: &dyn Fn(&Row) -> bool| out.iter().filter(|r| f(r)).count();

@@ -159,7 +159,7 @@ async fn hostile_titles_survive_the_csv_round_trip_and_cannot_run_as_formulas() 
     assert_eq!(read[2], "VP\nSales\r\nEMEA", "newlines survive inside quotes");
     assert_eq!(read[7], "最高経営責任者 (CEO)");
     let raw = std::fs::read_to_string(dir.join("2027-03/senior-executives-2027-03.csv")).expect("raw");
-    assert!(raw.starts_with("detected_at,user_id,username,title,seniority,kind,previous_seniority,rule\r\n"));
+    assert!(raw.starts_with("detected_at,user_id,username,title,seniority,kind,previous_seniority,rule,source\r\n"));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -4,6 +4,10 @@
 //! `user.user_fields["<id>"]`, the id configured as `discourse.job_title_field_id`. Its `X-Discourse-Event-Id`
 //! changes on every retry, so deliveries are deduplicated by body hash. Other event types are answered
 //! "ignored". Whether the title actually changed is the classifier's business (it compares with user_state).
+//!
+//! With `erase_on_delete`, `user_destroyed` and a `user_updated` of an anonymised user erase the member: Discourse's
+//! UserAnonymizer (app/services/user_anonymizer.rb) renames the user `anon<digits>` and sets the email to
+//! `<that name>@...`.
 
 use actix_web::http::header::HeaderMap;
 use serde_json::Value;
@@ -18,6 +22,7 @@ const USER_EVENTS: &[&str] = &["user_updated", "user_created"];
 pub struct DiscourseFieldConfig<'a> {
     pub field_id: &'a str,
     pub profile_field_name: &'a str,
+    pub erase_on_delete: bool,
 }
 
 pub fn parse(headers: &HeaderMap, body: &[u8], config: &DiscourseFieldConfig<'_>) -> Result<Parsed, ApiError> {
@@ -28,11 +33,19 @@ pub fn parse(headers: &HeaderMap, body: &[u8], config: &DiscourseFieldConfig<'_>
         .filter(|v| !v.is_empty())
         .ok_or_else(|| fields::invalid("the X-Discourse-Event header is required".into()))?;
     let json = fields::parse_json(body)?;
+    if event == "user_destroyed" && config.erase_on_delete {
+        let user = json.get("user").and_then(Value::as_object);
+        let id = fields::user_id(user.and_then(|u| u.get("id")), "user.id")?;
+        return Ok(Parsed::Erase(Source::Discourse, id));
+    }
     if !USER_EVENTS.contains(&event) {
         return Ok(Parsed::Ignored("discourse event type not watched"));
     }
     let user =
         json.get("user").and_then(Value::as_object).ok_or_else(|| fields::invalid("user must be an object".into()))?;
+    if config.erase_on_delete && is_anonymised(user) {
+        return Ok(Parsed::Erase(Source::Discourse, fields::user_id(user.get("id"), "user.id")?));
+    }
     let user_fields = match user.get("user_fields") {
         Some(Value::Object(map)) => map,
         // No user fields at all in this payload: we cannot tell the title, so store nothing.
@@ -52,4 +65,15 @@ pub fn parse(headers: &HeaderMap, body: &[u8], config: &DiscourseFieldConfig<'_>
         old_value: None,
         check_registry: false,
     }))
+}
+
+/// Discourse's anonymiser renames a user `anon` + digits and gives them the email `<that name>@<domain>`.
+fn is_anonymised(user: &serde_json::Map<String, Value>) -> bool {
+    let Some(name) = user.get("username").and_then(Value::as_str) else { return false };
+    let anon = name.strip_prefix("anon").is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let email_matches = match user.get("email").and_then(Value::as_str) {
+        Some(email) => email.strip_prefix(name).is_some_and(|rest| rest.starts_with('@')),
+        None => true,
+    };
+    anon && email_matches
 }

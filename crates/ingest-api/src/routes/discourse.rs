@@ -16,7 +16,7 @@ use crate::payload::discourse::{self, DiscourseFieldConfig};
         ("X-Discourse-Event-Signature" = Option<String>, Header, description = "`sha256=<hex>` HMAC of the body"),
     ),
     responses(
-        (status = 202, description = "Stored (`accepted`), or `ignored` (another event type)", body = crate::openapi::Stored),
+        (status = 202, description = "Stored (`accepted`), `ignored` (another event type), or `erased` (user_destroyed or an anonymised user, when PATHFINDER_DISCOURSE__ERASE_ON_DELETE)", body = crate::openapi::Stored),
         (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::Stored),
         (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
@@ -36,6 +36,7 @@ pub async fn post(
     let config = DiscourseFieldConfig {
         field_id: &state.discourse_field_id,
         profile_field_name: &state.discourse_profile_field,
+        erase_on_delete: state.discourse_erase_on_delete,
     };
     let parsed = discourse::parse(request.headers(), &body, &config)?;
     store_and_answer(&state, parsed).await

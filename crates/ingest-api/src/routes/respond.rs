@@ -6,8 +6,9 @@ use serde_json::json;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::payload::Parsed;
+use crate::payload::{Parsed, Source};
 use crate::store::{StoreError, StoreOutcome};
+use pathfinder_core::privacy::forget_member;
 
 pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpResponse, ApiError> {
     let event = match parsed {
@@ -17,6 +18,7 @@ pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpRe
             crate::metrics::record_outcome("ignored");
             return Ok(ignored());
         }
+        Parsed::Erase(source, user_id) => return erase(state, source, &user_id).await,
     };
     let user_id = event.user_id.clone();
     let stored = tokio::time::timeout(state.write_timeout, state.writer.store(event)).await;
@@ -46,6 +48,32 @@ pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpRe
         }
         Err(_) => {
             tracing::warn!(user_id = %user_id, "write timed out; the sender will retry");
+            Err(unavailable)
+        }
+    }
+}
+
+/// The platform deleted or anonymised the member: erase them on that source, as `pathfinder forget --source` does.
+async fn erase(state: &AppState, source: Source, user_id: &str) -> Result<HttpResponse, ApiError> {
+    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
+    let mut client = state.pool.get().await.map_err(|_| unavailable.clone())?;
+    let actor = format!("webhook:{source}");
+    let result = async {
+        let tx = client.transaction().await?;
+        let erased = forget_member(&tx, user_id, Some(source), false, &actor).await?;
+        tx.commit().await?;
+        Ok::<_, tokio_postgres::Error>(erased)
+    }
+    .await;
+    match result {
+        Ok(erased) => {
+            tracing::info!(user_id = %user_id, source = %source, audit_seq = erased.audit_seq, "member erased by the platform");
+            crate::metrics::record_outcome("erased");
+            Ok(HttpResponse::build(StatusCode::ACCEPTED)
+                .json(json!({"status": "erased", "membersFound": erased.members_found})))
+        }
+        Err(error) => {
+            tracing::error!(error = %error, user_id = %user_id, "erasure failed (nothing was removed)");
             Err(unavailable)
         }
     }

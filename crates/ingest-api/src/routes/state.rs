@@ -20,6 +20,8 @@ pub struct AppState {
     pub write_timeout: Duration,
     pub discourse_field_id: String,
     pub discourse_profile_field: String,
+    /// Erase a Discourse member on user_destroyed or anonymisation.
+    pub discourse_erase_on_delete: bool,
     pub admin_token: Option<String>,
     /// Who admin-token actions are recorded as in the audit log (`PATHFINDER_ADMIN__TOKEN_LABEL`).
     pub admin_label: String,

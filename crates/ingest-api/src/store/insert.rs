@@ -54,7 +54,7 @@ registered AS (
                       WHERE f.enabled AND lower(f.field_name) = lower(i.profile_field)))
       -- The first test is evaluated once per statement: with no opt-out at all, no member hash is computed.
       AND (NOT EXISTS (SELECT 1 FROM member_opt_outs)
-           OR NOT EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.member_hash = pf_member_hash(i.user_id)))
+           OR NOT EXISTS (SELECT 1 FROM member_opt_outs o WHERE o.source = i.source AND o.member_hash = pf_member_hash(i.user_id)))
 ),
 claimed AS (
     INSERT INTO webhook_deliveries AS d (dedupe_key, event_id, source, user_id, by_body_hash, received_at)

@@ -131,9 +131,9 @@ async fn recent_detections_are_newest_first_and_limits_are_validated() {
     assert_eq!(
         list,
         serde_json::json!([
-            {"id": 2, "userId": "a", "username": "ada", "title": "CEO", "seniority": "c_suite", "previousSeniority": "vp",
+            {"id": 2, "source": "community", "userId": "a", "username": "ada", "title": "CEO", "seniority": "c_suite", "previousSeniority": "vp",
              "kind": "promotion", "detectedAt": "2026-11-21T10:00:00.000Z"},
-            {"id": 1, "userId": "a", "username": "ada", "title": "VP Sales", "seniority": "vp", "previousSeniority": null,
+            {"id": 1, "source": "community", "userId": "a", "username": "ada", "title": "VP Sales", "seniority": "vp", "previousSeniority": null,
              "kind": "new", "detectedAt": "2026-11-20T10:00:00.000Z"}
         ])
     );

@@ -13,16 +13,7 @@ const TOKEN: &str = "browser-test-admin-token";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_signs_in_sees_the_detection_and_queues_digests_in_chromium() {
     let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/classification.toml");
-    let settings = crate::helpers::test_settings(
-        &app.db.url,
-        &[("RULES_PATH", rules), ("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", "100")],
-    )
-    .expect("settings");
-    let classifier =
-        classifier::Application::build_with_shutdown(settings, shutdown.clone()).await.expect("classifier");
-    tokio::spawn(classifier.run_until_stopped());
+    let shutdown = crate::helpers::start_classifier(&app).await;
 
     assert_eq!(app.post_community(&seed("browser-1", "Job Title", Some("Chief Revenue Officer"))).await.status, 202);
     let client = app.db.connect().await;

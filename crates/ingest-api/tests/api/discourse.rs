@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::helpers::{spawn_app, spawn_app_with};
 
 /// A `user_updated` body as Discourse sends it (trimmed of fields we never read, kept in shape).
-fn user_updated(user_id: u64, title: Option<&str>) -> Value {
+pub fn user_updated(user_id: u64, title: Option<&str>) -> Value {
     let mut user_fields = serde_json::Map::new();
     user_fields.insert("2".into(), json!("Berlin"));
     if let Some(title) = title {
@@ -34,7 +34,7 @@ fn user_updated(user_id: u64, title: Option<&str>) -> Value {
     })
 }
 
-fn discourse_headers(event: &str, delivery: u32) -> Vec<(&'static str, String)> {
+pub fn discourse_headers(event: &str, delivery: u32) -> Vec<(&'static str, String)> {
     vec![
         ("x-discourse-instance", "https://forum.example.com".to_string()),
         ("x-discourse-event-id", delivery.to_string()),

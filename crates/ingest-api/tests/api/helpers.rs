@@ -145,3 +145,17 @@ pub async fn listen_once(
     let _ = ready.send(());
     tokio::time::timeout(wait, rx.recv()).await.ok().flatten()
 }
+
+/// Starts the real classifier against the app's database (rules from config/, polling every 100 ms); cancel the
+/// returned token to stop it.
+pub async fn start_classifier(app: &TestApp) -> tokio_util::sync::CancellationToken {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/classification.toml");
+    let settings =
+        test_settings(&app.db.url, &[("RULES_PATH", rules), ("PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS", "100")])
+            .expect("settings");
+    let classifier =
+        classifier::Application::build_with_shutdown(settings, shutdown.clone()).await.expect("classifier");
+    tokio::spawn(classifier.run_until_stopped());
+    shutdown
+}

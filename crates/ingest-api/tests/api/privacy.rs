@@ -113,7 +113,7 @@ async fn an_opted_out_members_next_webhook_stores_nothing() {
     let other = app.post_community(&seed("opt-2", "Job Title", Some("CFO"))).await;
     assert_eq!(other.json["status"], "accepted", "other members are unaffected");
     let opted: i64 = client.query_one("SELECT count(*) FROM member_opt_outs", &[]).await.expect("count").get(0);
-    assert_eq!(opted, 2);
+    assert_eq!(opted, 4, "two members, each opted out on both sources (no source named)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ pub struct AuditArgs {
     #[arg(long)]
     pub since: Option<DateTime<Utc>>,
     /// An exact kind (detection, digest.built, digest.delivery, admin.send-digests, member.erased,
-    /// retention.purge) or a family (digest, admin, member).
+    /// retention.purge, roster.import) or a family (digest, admin, member, roster).
     #[arg(long)]
     pub kind: Option<String>,
     /// How many entries, newest first.

@@ -1,7 +1,9 @@
-//! `pathfinder forget <userId> [--opt-out] [--json]`: erase a member from every table in one transaction (see
-//! `pathfinder_core::privacy::erasure`). Prints what was removed, as counts only.
+//! `pathfinder forget <userId> [--source S] [--opt-out] [--json]`: erase a member from every table in one transaction
+//! (see `pathfinder_core::privacy::erasure`), on every source unless `--source` names one. Prints what was
+//! removed, as counts only, and which sources held a member with this id.
 
 use clap::Args;
+use pathfinder_core::member::Source;
 use pathfinder_core::privacy::forget_member;
 use pathfinder_core::{Settings, db, migrations};
 
@@ -11,6 +13,9 @@ use super::operator;
 pub struct ForgetArgs {
     /// The member's id on the community platform (as in the webhooks' userId).
     pub user_id: String,
+    /// Erase the member of this source only (community or discourse); default: the id on every source.
+    #[arg(long)]
+    pub source: Option<Source>,
     /// Also add the member to the opt-out list: their later webhooks are ignored and nothing of them is stored.
     #[arg(long)]
     pub opt_out: bool,
@@ -26,13 +31,17 @@ pub async fn run(settings: &Settings, args: &ForgetArgs) -> anyhow::Result<()> {
     let mut client = db::connect(&settings.database_url, "pathfinder-forget").await?;
     migrations::ensure_current(&client).await?;
     let tx = client.transaction().await?;
-    let erased = forget_member(&tx, &args.user_id, args.opt_out, &operator()).await?;
+    let erased = forget_member(&tx, &args.user_id, args.source, args.opt_out, &operator()).await?;
     tx.commit().await?;
     if args.json {
         println!("{}", serde_json::to_string(&erased)?);
         return Ok(());
     }
-    println!("erased one member (audit entry {}):", erased.audit_seq);
+    println!("erased {} member(s) with this id (audit entry {}):", erased.members_found, erased.audit_seq);
+    for own in &erased.sources {
+        let found = if own.found { "member found" } else { "no member" };
+        println!("  {:<10} {found}", own.source.as_str());
+    }
     let lines = [
         ("raw events", erased.events),
         ("dedupe keys", erased.dedupe_keys),

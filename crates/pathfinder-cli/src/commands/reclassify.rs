@@ -26,8 +26,9 @@ pub async fn run(settings: &Settings, args: &ReclassifyArgs) -> anyhow::Result<(
             println!("{}", serde_json::to_string(change).unwrap_or_default());
         } else {
             println!(
-                "{:<8} {:<24} {} -> {:<8} {:?}",
+                "{:<8} {:<10} {:<24} {} -> {:<8} {:?}",
                 change.action,
+                change.source,
                 change.user_id,
                 change.from,
                 change.to.unwrap_or("(none)"),

@@ -248,6 +248,9 @@ pub struct DiscourseSettings {
     pub job_title_field_id: String,
     /// Name under which Discourse job titles are stored in events_raw.profile_field.
     pub profile_field_name: String,
+    /// Erase the member (as `pathfinder forget --source discourse`) on a `user_destroyed` webhook or an anonymised
+    /// user.
+    pub erase_on_delete: bool,
 }
 
 impl Settings {

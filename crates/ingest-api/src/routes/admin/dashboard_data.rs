@@ -43,6 +43,8 @@ pub struct WeekBar {
 pub struct RecentRow {
     pub detected: String,
     pub member: String,
+    /// community or discourse
+    pub source: String,
     pub title: String,
     pub level: &'static str,
     pub kind: &'static str,
@@ -96,7 +98,7 @@ pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dash
     let weeks = weeks(client, tz).await?;
     let recent = client
         .query(
-            "SELECT detected_at, coalesce(username, user_id), title, seniority, kind FROM detections
+            "SELECT detected_at, coalesce(username, user_id), title, seniority, kind, source FROM detections
              ORDER BY detected_at DESC, id DESC LIMIT 20",
             &[],
         )
@@ -105,6 +107,7 @@ pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dash
         .map(|r| RecentRow {
             detected: r.get::<_, DateTime<Utc>>(0).with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
             member: r.get(1),
+            source: r.get(5),
             title: r.get(2),
             level: if r.get::<_, &str>(3) == "c_suite" { "C-suite" } else { "VP" },
             kind: if r.get::<_, &str>(4) == "promotion" { "promoted from VP" } else { "new" },

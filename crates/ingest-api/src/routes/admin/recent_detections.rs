@@ -1,5 +1,5 @@
 //! `GET /admin/recent-detections?limit=N` (1..=1000, default 50): the newest detections first, as
-//! `{"id","userId","username","title","seniority","previousSeniority","kind","detectedAt"}`.
+//! `{"id","source","userId","username","title","seniority","previousSeniority","kind","detectedAt"}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -13,7 +13,7 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 1000;
 
 const RECENT: &str = "
-SELECT id, user_id, username, title, seniority, previous_seniority, kind, detected_at
+SELECT id, user_id, username, title, seniority, previous_seniority, kind, detected_at, source
 FROM detections ORDER BY detected_at DESC, id DESC LIMIT $1";
 
 #[utoipa::path(get, path = "/admin/recent-detections", operation_id = "adminRecentDetections", tag = "admin", security(("admin_token" = [])),
@@ -37,6 +37,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         .map(|r| {
             json!({
                 "id": r.get::<_, i64>(0),
+                "source": r.get::<_, String>(8),
                 "userId": r.get::<_, String>(1),
                 "username": r.get::<_, Option<String>>(2),
                 "title": r.get::<_, String>(3),
