@@ -8,6 +8,7 @@ pub mod import;
 pub mod jobs;
 pub mod migrate;
 pub mod reclassify;
+pub mod report;
 pub mod schedule;
 
 /// Who an operator's command is recorded as in the audit log: `cli:<login name>`.

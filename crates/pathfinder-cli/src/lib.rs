@@ -11,7 +11,7 @@ use pathfinder_core::Settings;
 #[command(
     name = "pathfinder",
     version,
-    about = "Operate CaptPathfinder: schema, classification, schedules, jobs, erasure, audit."
+    about = "Operate CaptPathfinder: schema, classification, schedules, jobs, import, reports, erasure, audit."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,6 +35,11 @@ enum Command {
     },
     /// Load a member roster (CSV or a Discourse user export) as the baseline: seniors stored, no detections.
     Import(commands::import::ImportArgs),
+    /// Reports on demand: `report roster`, the current senior executives as CSV and HTML.
+    Report {
+        #[command(subcommand)]
+        command: commands::report::ReportCommand,
+    },
     /// Erase a member from every table (and, with --opt-out, never store them again); prints counts only.
     Forget(commands::forget::ForgetArgs),
     /// The audit log: list entries, or `audit verify` the hash chain.
@@ -80,6 +85,7 @@ pub fn main() -> ExitCode {
             Command::Digests { command } => commands::digests::run(&settings, command).await,
             Command::Forget(args) => commands::forget::run(&settings, &args).await,
             Command::Import(args) => commands::import::run(&settings, &args).await,
+            Command::Report { command } => commands::report::run(&settings, command).await,
             Command::Audit(args) => commands::audit::run(&settings, &args).await,
         }
     });

@@ -4,6 +4,7 @@
 //!   a CSV ([`csv_report`]) and an HTML page ([`html_report`], template `config/templates/report.html`) for that
 //!   calendar month, written to [`storage`] and recorded in `reports`;
 //! - month-to-date reports queued by `POST /admin/generate-reports` ([`queue`]);
+//! - the roster of current seniors ([`roster`], `pathfinder report roster`);
 //! - `purge-events` ([`jobs::PurgeEventsJob`]) daily at 02:00 ([`purge`]).
 
 pub mod csv_report;
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod month;
 pub mod purge;
 pub mod queue;
+pub mod roster;
 pub mod startup;
 pub mod storage;
 

@@ -67,7 +67,8 @@ impl ReportStorage {
     }
 }
 
-fn write_local(root: &Path, relative: &str, body: &[u8]) -> anyhow::Result<String> {
+/// Writes `root/relative` through a temporary file renamed into place; returns its `file://` URI.
+pub fn write_local(root: &Path, relative: &str, body: &[u8]) -> anyhow::Result<String> {
     let path = root.join(relative);
     let dir = path.parent().unwrap_or(root).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
