@@ -25,6 +25,10 @@
 # Section "purge" (bench_purge): BENCH_PURGE_ROWS (1,000,000) expired events stored, then `pathfinder jobs run
 #   purge-events` while wrk loads ingest-api as in "ingest" (wrk runs longer than the purge); ingest p99 target
 #   <= 50 ms, and every expired event gone, every new one kept.
+# Section "import" (bench_import): a generated roster CSV of BENCH_IMPORT_ROWS (1,000,000) members, one in five a
+#   senior, loaded by `pathfinder import` into a fresh database (members/s, peak RSS from /usr/bin/time -v), and the
+#   same file loaded by PostgreSQL's own COPY into a bare table in the same run; ratio import/COPY (target >= 0.25);
+#   a check that user_state holds exactly the seniors.
 #
 # Knobs: BENCH_SECONDS (20), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_SKIP_BUILD=1 (use the binaries in
 # target/release as they are). wrk and pgbench are installed with apt-get when missing and we are root.
@@ -37,7 +41,7 @@ TAG=bench
 say() { pf_say "$TAG" "$@"; }
 die() { pf_die "$TAG" "$@"; }
 
-ALL_SECTIONS=(ingest classify drain latency purge)
+ALL_SECTIONS=(ingest classify drain latency purge import)
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
@@ -401,6 +405,50 @@ SQL
         echo "ingest during purge   : $ok2xx accepted, p50 $p50 ms, p99 $p99 ms (target p99 <= 50 ms: $verdict)"
         echo "rows afterwards       : $left"
     } | tee "$RESULTS/purge.txt"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section: import.
+
+bench_import() {
+    local rows=${BENCH_IMPORT_ROWS:-1000000} file="$RESULTS/roster.csv" time_out="$RESULTS/import-time.txt"
+    [[ -x /usr/bin/time ]] || pf_apt_install "$TAG" time || die "/usr/bin/time not found: install the Debian package time"
+    say "generating a roster of $rows members (one in five senior): $file"
+    awk -v n="$rows" 'BEGIN {
+        print "userId,username,title"
+        split("Chief Executive Officer|VP of Sales|Geschäftsführerin|Software Engineer|Product Manager|Account Executive|Data Analyst|Head of Marketing|Customer Success Manager|Designer", t, "|")
+        for (i = 1; i <= n; i++) {
+            k = (i % 5 == 0) ? 1 + (i / 5) % 3 : 4 + i % 7
+            printf "u%d,member%d,%s\n", i, i, t[k]
+        }
+    }' >"$file"
+    fresh_bench_db
+    say "pathfinder import ($rows rows)"
+    local started ended
+    started=$(date +%s.%N)
+    DATABASE_URL=$BENCH_URL /usr/bin/time -v target/release/pathfinder import "$file" --json \
+        >"$RESULTS/import.json" 2>"$time_out" || die "pathfinder import failed (see $time_out)"
+    ended=$(date +%s.%N)
+    local import_seconds rss_kb seniors
+    import_seconds=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f", b - a }')
+    rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$time_out")
+    seniors=$(psql_at "$BENCH_URL" -c "SELECT count(*) FROM user_state")
+    say "COPY of the same file into a bare table"
+    psql_at "$BENCH_URL" -c "CREATE TABLE roster_copy (user_id text, username text, title text)"
+    started=$(date +%s.%N)
+    psql_at "$BENCH_URL" -c "\\copy roster_copy FROM '$file' WITH (FORMAT csv, HEADER true)"
+    ended=$(date +%s.%N)
+    local copy_seconds
+    copy_seconds=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f", b - a }')
+    local expected=$((rows / 5))
+    {
+        echo "== roster import ($rows members, one in five senior) =="
+        echo "pathfinder import     : $import_seconds s, $(awk -v r="$rows" -v s="$import_seconds" 'BEGIN { printf "%.0f", r / s }') members/s, peak RSS $((rss_kb / 1024)) MiB"
+        echo "COPY (bare table)     : $copy_seconds s, $(awk -v r="$rows" -v s="$copy_seconds" 'BEGIN { printf "%.0f", r / s }') rows/s"
+        echo "ratio import / COPY   : $(awk -v i="$import_seconds" -v c="$copy_seconds" 'BEGIN { printf "%.3f (target >= 0.25: %s)", c / i, (c / i >= 0.25) ? "met" : "NOT met" }')"
+        echo "seniors stored        : $seniors (expected $expected: $([[ $seniors == "$expected" ]] && echo ok || echo WRONG))"
+    } | tee "$RESULTS/import.txt"
+    [[ $seniors == "$expected" ]]
 }
 
 # ---------------------------------------------------------------------------------------------------------------
