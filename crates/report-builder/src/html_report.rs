@@ -10,6 +10,9 @@ use crate::data::ReportData;
 
 pub const TEMPLATE: &str = "report.html";
 
+/// The stylesheet every report page includes (`{% include "report-style.html" %}`).
+pub const STYLE_TEMPLATE: &str = "report-style.html";
+
 #[derive(Debug, Serialize)]
 struct Chart {
     width: u32,
@@ -35,14 +38,7 @@ pub struct HtmlReport {
 
 impl HtmlReport {
     pub fn load(templates_dir: &Path) -> anyhow::Result<Self> {
-        let path = templates_dir.join(TEMPLATE);
-        let source =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".html"]);
-        tera.add_raw_template(TEMPLATE, &source)
-            .with_context(|| format!("template {} does not parse", path.display()))?;
-        Ok(Self { tera })
+        Ok(Self { tera: load_page(templates_dir, TEMPLATE)? })
     }
 
     pub fn render(&self, data: &ReportData) -> anyhow::Result<String> {
@@ -51,6 +47,22 @@ impl HtmlReport {
         context.insert("chart", &chart(data));
         self.tera.render(TEMPLATE, &context).context("rendering the report")
     }
+}
+
+/// A report page `name` from `templates_dir`, with the shared stylesheet it includes, HTML-escaped.
+pub fn load_page(templates_dir: &Path, name: &str) -> anyhow::Result<tera::Tera> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![".html"]);
+    let mut sources = Vec::new();
+    for template in [STYLE_TEMPLATE, name] {
+        let path = templates_dir.join(template);
+        let source =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
+        sources.push((template, source));
+    }
+    tera.add_raw_templates(sources.iter().map(|(template, source)| (*template, source.as_str())))
+        .with_context(|| format!("template {} does not parse", templates_dir.join(name).display()))?;
+    Ok(tera)
 }
 
 fn chart(data: &ReportData) -> Chart {

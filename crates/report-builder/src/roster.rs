@@ -94,11 +94,7 @@ pub fn render_csv(data: &RosterData) -> anyhow::Result<Vec<u8>> {
 }
 
 pub fn render_html(templates_dir: &Path, data: &RosterData) -> anyhow::Result<String> {
-    let path = templates_dir.join(TEMPLATE);
-    let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
-    let mut tera = tera::Tera::default();
-    tera.autoescape_on(vec![".html"]);
-    tera.add_raw_template(TEMPLATE, &source).with_context(|| format!("template {} does not parse", path.display()))?;
+    let tera = crate::html_report::load_page(templates_dir, TEMPLATE)?;
     let mut context = tera::Context::new();
     context.insert("roster", data);
     tera.render(TEMPLATE, &context).context("rendering the roster")
