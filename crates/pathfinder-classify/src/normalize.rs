@@ -23,16 +23,13 @@ const GENDER_ENDINGS: [&str; 10] = ["innen", "trice", "rice", "euse", "in", "es"
 /// Lower case, accents removed, compatibility forms folded, punctuation and spaces unified, German
 /// transliterations and gender markers folded, dotted abbreviations joined.
 pub fn normalize(title: &str) -> String {
+    let mut text: Vec<u8> = Vec::with_capacity(title.len() + 8);
     if title.is_ascii() {
         let lower = title.to_ascii_lowercase();
         if is_plain(lower.as_bytes()) {
             return finish(lower);
         }
-    }
-    let mut text: Vec<u8> = Vec::with_capacity(title.len() + 8);
-    if title.is_ascii() {
-        for byte in title.bytes() {
-            let byte = byte.to_ascii_lowercase();
+        for byte in lower.bytes() {
             if byte.is_ascii_alphanumeric() {
                 push_alphanumeric(&mut text, byte);
             } else {
