@@ -55,9 +55,12 @@ deploy-check: ## Validate docker-compose.yml, the Dockerfile, Kubernetes manifes
 container-check: ## Build every Dockerfile image with podman (local Debian base images) and run the compose stack: webhook -> digest
 	@scripts/container-check.sh
 
-lint: ## cargo clippy (warnings are errors) and cargo fmt --check
+lint: ## cargo clippy (warnings are errors) and cargo fmt --check, for the workspace and the fuzz targets
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo fmt --all --check
+	cp Cargo.lock fuzz/Cargo.lock
+	cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
+	cargo fmt --manifest-path fuzz/Cargo.toml --all --check
 
 fuzz: ## Run every cargo-fuzz target (fuzz/) for 5 minutes each (FUZZ_SECONDS=N to change); crashes in fuzz/artifacts/
 	@scripts/fuzz.sh --seconds $(or $(FUZZ_SECONDS),300)
