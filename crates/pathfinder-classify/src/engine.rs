@@ -1,22 +1,24 @@
 //! The compiled classifier: every pattern of the rules file, compiled once into combined matchers.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::path::Path;
 
 use regex::{Regex, RegexBuilder};
 use regex_automata::meta::Regex as MultiRegex;
+use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use crate::classification::{Classification, ExclusionHit};
 use crate::family::{Families, Family};
-use crate::normalize::{byte_table, fold_pattern, normalize};
+use crate::normalize::{MAY_BREAK_SEGMENT, fold_pattern, normalize_into};
 use crate::rules::{Level, RulesError, RulesFile, Scope};
+use crate::segments::segments;
 
-/// Where a title splits into segments (one role each). Not at "&" or "and".
-const SEGMENT_BREAKS: &str = r"[,;/|()\[\]:]| - | -|- ";
-
-/// Every byte that can start or be part of a segment break (a quick test before splitting), as a lookup table.
-const BREAK_BYTES: [bool; 256] = byte_table(b",;/|()[]:-");
+thread_local! {
+    static NORMALIZED: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 /// Words saying "what follows holds now": only the text after the last one counts.
 const PRESENT_MARKERS: &str = r"\b(now|currently|actuellement|desormais|aktuell|jetzt|actualmente)\b";
@@ -41,9 +43,11 @@ pub struct Classifier {
     rule_set: Set,
     /// Every canonical rewrite and level rule: a title none of them matches cannot be senior (one scan).
     interesting: Set,
+    /// Every pattern that makes a step change the text or drop a segment (canonical rewrites, the present marker,
+    /// phrase, segment and person exclusions): a title none of them matches needs only the level rules.
+    complications: Set,
     rules: Vec<RuleMeta>,
     exclusions: Vec<ExclusionMeta>,
-    breaks: Regex,
     present: Regex,
 }
 
@@ -126,13 +130,18 @@ impl Classifier {
             .iter()
             .map(|c| c.pattern.as_str())
             .chain(active.iter().map(|(r, _)| r.pattern.as_str())))?;
+        let present_pattern = fold_pattern(PRESENT_MARKERS);
+        let complications = set(file
+            .canonical
+            .iter()
+            .map(|c| c.pattern.as_str())
+            .chain(std::iter::once(present_pattern.as_str()))
+            .chain(file.exclusions.iter().map(|e| e.pattern.as_str())))?;
         let rules = active
             .iter()
             .map(|(r, level)| RuleMeta { id: r.id.clone(), family: r.family, level: *level, why: r.why.clone() })
             .collect();
-        let breaks =
-            compile(SEGMENT_BREAKS).map_err(|message| RulesError::Pattern { id: "segment-breaks".into(), message })?;
-        let present = compile(&fold_pattern(PRESENT_MARKERS))
+        let present = compile(&present_pattern)
             .map_err(|message| RulesError::Pattern { id: "present-markers".into(), message })?;
 
         Ok(Self {
@@ -146,9 +155,9 @@ impl Classifier {
             segment_ids,
             rule_set,
             interesting,
+            complications,
             rules,
             exclusions,
-            breaks,
             present,
         })
     }
@@ -165,13 +174,32 @@ impl Classifier {
 
     /// Classifies one title.
     pub fn classify(&self, title: &str) -> Classification<'_> {
-        let normalized = normalize(title);
-        let mut exclusions = Vec::new();
+        // The normalised text lives in a buffer each thread reuses: the classification borrows none of it.
+        NORMALIZED.with_borrow_mut(|normalized| {
+            let seen = normalize_into(title, normalized);
+            self.classify_normalized(normalized, seen & MAY_BREAK_SEGMENT == 0)
+        })
+    }
+
+    /// `unbroken`: the text holds no byte that could break it into segments.
+    fn classify_normalized(&self, normalized: &str, unbroken: bool) -> Classification<'_> {
+        let exclusions = Vec::new();
         // No rewrite and no rule matches: rewriting cannot create a match, so the title is not senior.
-        if !self.interesting.is_match(&normalized) {
+        if !self.interesting.is_match(normalized) {
             return self.not_senior(exclusions);
         }
-        let canonical = self.canonicalize(&normalized);
+        // The usual title: nothing to rewrite, cut, blank or exclude, and one segment (the text itself), so a rule
+        // matched; the best of the rules matching the text decides.
+        if !self.complications.is_match(normalized) && (unbroken || is_one_segment(normalized)) {
+            let best = self.best_rule(self.rule_set.matches(normalized).iter().map(|id| id.as_usize()));
+            return self.decide(best, false, exclusions);
+        }
+        self.classify_in_steps(normalized, exclusions)
+    }
+
+    /// Every step in turn: canonical rewrites, the present marker, phrase blanking, then each segment alone.
+    fn classify_in_steps<'s>(&'s self, normalized: &str, mut exclusions: Vec<ExclusionHit<'s>>) -> Classification<'s> {
+        let canonical = self.canonicalize(normalized);
         // Later steps only remove text, so a title no level rule matches anywhere cannot be senior.
         if !self.rule_set.is_match(&canonical) {
             return self.not_senior(exclusions);
@@ -184,36 +212,65 @@ impl Classifier {
 
         let mut best: Option<(Level, usize)> = None;
         let mut person_excluded = false;
-        // Most titles hold no break character: one segment, no need to split.
-        let one_segment = !text.bytes().any(|b| BREAK_BYTES[usize::from(b)]);
-        let (whole, split) = if one_segment { (Some(&*text), None) } else { (None, Some(self.breaks.split(&text))) };
-        for segment in whole.into_iter().chain(split.into_iter().flatten()) {
+        for segment in segments(&text) {
             let segment = segment.trim();
             if segment.is_empty() {
                 continue;
             }
-            let rule_matches = self.rule_set.matches(segment);
+            let rule = self.best_rule(self.rule_set.matches(segment).iter().map(|id| id.as_usize()));
             let excluded_by = if self.segment_set.is_match(segment) {
-                self.segment_set.matches(segment).iter().next().map(|i| self.segment_ids[i.as_usize()])
+                self.segment_set.matches(segment).iter().next().map(|i| i.as_usize())
             } else {
                 None
             };
-            if let Some(index) = excluded_by {
-                let meta = &self.exclusions[index];
-                exclusions.push(hit(meta));
-                if meta.scope == Scope::Person && rule_matches.is_empty() {
-                    person_excluded = true;
-                }
-                continue;
-            }
-            for index in rule_matches.iter().map(|id| id.as_usize()) {
-                let level = self.rules[index].level;
-                // Higher level wins; at equal level the earlier rule (lower index) stays.
-                if best.is_none_or(|(best_level, _)| level > best_level) {
+            // Across segments a higher level wins; at equal level the earlier segment's rule stays.
+            match self.unless_excluded(rule, excluded_by, &mut exclusions, &mut person_excluded) {
+                Some((level, index)) if best.is_none_or(|(best_level, _)| level > best_level) => {
                     best = Some((level, index));
                 }
+                _ => {}
             }
         }
+        self.decide(best, person_excluded, exclusions)
+    }
+
+    /// The highest level among the matching rules `indices` (ascending); at equal level the earlier rule.
+    fn best_rule(&self, indices: impl Iterator<Item = usize>) -> Option<(Level, usize)> {
+        let mut best: Option<(Level, usize)> = None;
+        for index in indices {
+            let level = self.rules[index].level;
+            if best.is_none_or(|(best_level, _)| level > best_level) {
+                best = Some((level, index));
+            }
+        }
+        best
+    }
+
+    /// A segment's best rule, unless a segment or person exclusion (`excluded_by`, an index into `segment_ids`)
+    /// drops the segment: then the hit is recorded, and a person exclusion on a segment without a rule (a title
+    /// such as "Student" or "retired" standing alone) excludes the whole title.
+    fn unless_excluded<'s>(
+        &'s self,
+        rule: Option<(Level, usize)>,
+        excluded_by: Option<usize>,
+        exclusions: &mut Vec<ExclusionHit<'s>>,
+        person_excluded: &mut bool,
+    ) -> Option<(Level, usize)> {
+        let Some(index) = excluded_by else { return rule };
+        let meta = &self.exclusions[self.segment_ids[index]];
+        exclusions.push(hit(meta));
+        if meta.scope == Scope::Person && rule.is_none() {
+            *person_excluded = true;
+        }
+        None
+    }
+
+    fn decide<'s>(
+        &'s self,
+        best: Option<(Level, usize)>,
+        person_excluded: bool,
+        exclusions: Vec<ExclusionHit<'s>>,
+    ) -> Classification<'s> {
         match best {
             Some((level, index)) if !person_excluded => Classification {
                 seniority: Some(level),
@@ -272,6 +329,13 @@ fn replace_matches<'t>(re: &MultiRegex, text: &'t str, mut with: impl FnMut(usiz
     }
 }
 
+/// A text without a segment break is one segment, the text itself.
+fn is_one_segment(text: &str) -> bool {
+    let mut all = segments(text);
+    all.next();
+    all.next().is_none()
+}
+
 fn hit(meta: &ExclusionMeta) -> ExclusionHit<'_> {
     ExclusionHit { rule: &meta.id, scope: meta.scope, why: &meta.why }
 }
@@ -303,15 +367,21 @@ fn multi<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Option<MultiRege
 /// Several patterns tested at once: does any match, and which.
 struct Set {
     regex: MultiRegex,
+    /// Reused pattern sets (one per thread at a time), so a test allocates nothing.
+    found: Pool<PatternSet, NewPatternSet>,
 }
+
+type NewPatternSet = Box<dyn Fn() -> PatternSet + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 impl Set {
     fn is_match(&self, text: &str) -> bool {
         self.regex.is_match(text)
     }
 
-    fn matches(&self, text: &str) -> PatternSet {
-        let mut found = PatternSet::new(self.regex.pattern_len());
+    /// Which patterns match `text`; the set goes back to the pool when the guard drops.
+    fn matches(&self, text: &str) -> PoolGuard<'_, PatternSet, NewPatternSet> {
+        let mut found = self.found.get();
+        found.clear();
         self.regex.which_overlapping_matches(&Input::new(text), &mut found);
         found
     }
@@ -319,12 +389,13 @@ impl Set {
 
 fn set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<Set, RulesError> {
     let patterns: Vec<&str> = patterns.collect();
-    MultiRegex::builder()
+    let regex = MultiRegex::builder()
         .syntax(regex_automata::util::syntax::Config::new().unicode(false))
         .configure(multi_config(MatchKind::All))
         .build_many(&patterns)
-        .map(|regex| Set { regex })
-        .map_err(|e| RulesError::Pattern { id: "set".into(), message: e.to_string() })
+        .map_err(|e| RulesError::Pattern { id: "set".into(), message: e.to_string() })?;
+    let len = regex.pattern_len();
+    Ok(Set { regex, found: Pool::new(Box::new(move || PatternSet::new(len))) })
 }
 #[cfg(test)]
 mod tests;

@@ -21,15 +21,39 @@ static DOTTED: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?-u:\b)[
 const GENDER_ENDINGS: [&str; 10] = ["innen", "trice", "rice", "euse", "in", "es", "as", "ne", "e", "a"];
 
 /// Lower case, accents removed, compatibility forms folded, punctuation and spaces unified, German
-/// transliterations and gender markers folded, dotted abbreviations joined.
-pub fn normalize(title: &str) -> String {
+/// transliterations and gender markers folded, dotted abbreviations joined. (The engine calls [`normalize_into`].)
+#[cfg(test)]
+pub(crate) fn normalize(title: &str) -> String {
+    let mut text = String::new();
+    normalize_into(title, &mut text);
+    text
+}
+
+/// [`normalize`] into a buffer the caller reuses, so the usual title (plain ASCII that only needs lower-casing: one
+/// copy and one table-driven scan) allocates nothing. Returns the union of the [`CLASS`] bits of the text before
+/// markers and dots were dropped (a superset of the result's: `MAY_BREAK_SEGMENT` absent means one segment).
+pub(crate) fn normalize_into(title: &str, out: &mut String) -> u8 {
+    if title.is_ascii() {
+        out.clear();
+        out.push_str(title);
+        out.make_ascii_lowercase();
+        if let Some(seen) = plain_ascii_marks(out.as_bytes()) {
+            if seen & (MARKER | DOT) != 0 {
+                *out = finish(std::mem::take(out), seen);
+            }
+            return seen;
+        }
+    }
+    let (text, seen) = normalize_slowly(title);
+    *out = text;
+    seen
+}
+
+/// Character by character: every fold, for titles the plain path refuses.
+fn normalize_slowly(title: &str) -> (String, u8) {
     let mut text: Vec<u8> = Vec::with_capacity(title.len() + 8);
     if title.is_ascii() {
-        let lower = title.to_ascii_lowercase();
-        if is_plain(lower.as_bytes()) {
-            return finish(lower);
-        }
-        for byte in lower.bytes() {
+        for byte in title.bytes().map(|b| b.to_ascii_lowercase()) {
             if byte.is_ascii_alphanumeric() {
                 push_alphanumeric(&mut text, byte);
             } else {
@@ -65,14 +89,16 @@ pub fn normalize(title: &str) -> String {
     while matches!(text.last(), Some(b' ' | b'\'')) {
         text.pop();
     }
+    let seen = text.iter().fold(0, |seen, &byte| seen | CLASS[usize::from(byte)]);
     // Only whole characters were pushed, so the bytes are UTF-8.
-    finish(String::from_utf8(text).unwrap_or_default())
+    (finish(String::from_utf8(text).unwrap_or_default(), seen), seen)
 }
 
-/// Gender markers dropped and dotted abbreviations joined.
-fn finish(text: String) -> String {
-    let text = drop_gender_markers(text);
-    if !text.contains('.') {
+/// Gender markers dropped and dotted abbreviations joined; `seen` is the union of the text's byte classes, so a text
+/// without a marker or a dot is not scanned again.
+fn finish(text: String, seen: u8) -> String {
+    let text = if seen & MARKER != 0 { drop_gender_markers(text) } else { text };
+    if seen & DOT == 0 {
         return text;
     }
     match DOTTED.as_ref().map(|re| re.replace_all(&text, |caps: &regex::Captures<'_>| strip_dots(&caps[0]))) {
@@ -81,9 +107,53 @@ fn finish(text: String) -> String {
     }
 }
 
-/// Bytes the character-by-character path must see: quotation marks, the star, the tilde, the apostrophe and white
-/// space other than a single space.
-const NEEDS_CARE: [bool; 256] = byte_table(b"\"`*~'\t\n\r\x0b\x0c");
+/// Byte classes, as bits of [`CLASS`]: a character that may start a gender marker ("/", ":", "_", "(", "."), the
+/// dot itself, and what may break a title into segments (see `segments`).
+const MARKER: u8 = 1;
+const DOT: u8 = 2;
+pub(crate) const MAY_BREAK_SEGMENT: u8 = 4;
+
+/// The class bits of every byte.
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let markers = b"/:_(.";
+    let mut i = 0;
+    while i < markers.len() {
+        table[markers[i] as usize] |= MARKER;
+        i += 1;
+    }
+    table[b'.' as usize] |= DOT;
+    let breaks = b",;/|()[]:-";
+    i = 0;
+    while i < breaks.len() {
+        table[breaks[i] as usize] |= MAY_BREAK_SEGMENT;
+        i += 1;
+    }
+    table
+};
+
+/// Whether a byte, after the byte before it, sends a lower-cased ASCII title to the character-by-character path:
+/// a byte needing care (quotation marks, the star, the tilde, the apostrophe, white space other than a single
+/// space, any non-ASCII byte), the "e" of a German transliteration (ae, oe, ue), or a separator repeated ("||",
+/// "--", two spaces). Indexed by `previous << 8 | byte`.
+static REFUSED_AFTER: [bool; 65536] = {
+    let mut table = [false; 65536];
+    let mut previous = 0;
+    while previous < 256 {
+        let mut byte = 0;
+        while byte < 256 {
+            let needs_care = byte >= 0x80
+                || matches!(byte as u8, b'"' | b'`' | b'*' | b'~' | b'\'' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+            let transliterated_e = byte == b'e' as usize && matches!(previous as u8, b'a' | b'o' | b'u');
+            let repeated = byte == previous
+                && matches!(byte as u8, b' ' | b'|' | b'-' | b',' | b';' | b'/' | b':' | b'.' | b'_' | b'+');
+            table[previous << 8 | byte] = needs_care || transliterated_e || repeated;
+            byte += 1;
+        }
+        previous += 1;
+    }
+    table
+};
 
 /// A lookup table that is true for each of `bytes` (a test per byte without a search).
 pub(crate) const fn byte_table(bytes: &[u8]) -> [bool; 256] {
@@ -96,23 +166,23 @@ pub(crate) const fn byte_table(bytes: &[u8]) -> [bool; 256] {
     table
 }
 
-/// Lower-case ASCII that `push_alphanumeric`/`push_ascii` would copy unchanged: nothing to fold, no separator or
-/// space repeated, no space at either end, no German transliteration.
-fn is_plain(bytes: &[u8]) -> bool {
+/// For lower-case ASCII that `push_alphanumeric`/`push_ascii` would copy unchanged (nothing to fold, no separator or
+/// space repeated, no space at either end, no German transliteration): the union of its byte classes; else `None`.
+fn plain_ascii_marks(bytes: &[u8]) -> Option<u8> {
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
-        return false;
+        return None;
     }
-    let mut previous = 0u8;
+    // Without early exits, so the loop has no unpredictable branch.
+    let mut refused = false;
+    let mut seen = 0u8;
+    let mut previous = 0usize;
     for &byte in bytes {
-        if NEEDS_CARE[usize::from(byte)]
-            || (byte == b'e' && matches!(previous, b'a' | b'o' | b'u'))
-            || (byte == previous && matches!(byte, b' ' | b'|' | b'-' | b',' | b';' | b'/' | b':' | b'.' | b'_' | b'+'))
-        {
-            return false;
-        }
+        let byte = usize::from(byte);
+        refused |= REFUSED_AFTER[previous << 8 | byte];
+        seen |= CLASS[byte];
         previous = byte;
     }
-    true
+    (!refused).then_some(seen)
 }
 
 fn push_ascii_str(text: &mut Vec<u8>, s: &str) {
@@ -158,9 +228,6 @@ fn push_ascii(text: &mut Vec<u8>, byte: u8) {
 /// by now), "inhaber:in", "inhaber_in", "president(e)", "fondateur.rice", "dueno/a"; the base word stays.
 /// An ending followed by a letter, digit or dash is a word of its own ("sales/e-commerce") and stays.
 fn drop_gender_markers(text: String) -> String {
-    if !text.bytes().any(|b| matches!(b, b'/' | b':' | b'_' | b'(' | b'.')) {
-        return text;
-    }
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
