@@ -16,6 +16,9 @@ use crate::normalize::{MAY_BREAK_SEGMENT, fold_pattern, normalize_into};
 use crate::rules::{Level, RulesError, RulesFile, Scope};
 use crate::segments::segments;
 
+/// The most a thread's normalised-text buffer keeps between titles (titles are at most 1,024 characters at ingest).
+const KEPT_BUFFER_BYTES: usize = 4096;
+
 thread_local! {
     static NORMALIZED: RefCell<String> = const { RefCell::new(String::new()) };
 }
@@ -177,7 +180,12 @@ impl Classifier {
         // The normalised text lives in a buffer each thread reuses: the classification borrows none of it.
         NORMALIZED.with_borrow_mut(|normalized| {
             let seen = normalize_into(title, normalized);
-            self.classify_normalized(normalized, seen & MAY_BREAK_SEGMENT == 0)
+            let classification = self.classify_normalized(normalized, seen & MAY_BREAK_SEGMENT == 0);
+            // An unusually long title does not keep its memory for the thread's lifetime.
+            if normalized.capacity() > KEPT_BUFFER_BYTES {
+                *normalized = String::new();
+            }
+            classification
         })
     }
 
