@@ -16,6 +16,11 @@ use crate::normalize::{MAY_BREAK_SEGMENT, fold_pattern, normalize_into};
 use crate::rules::{Level, RulesError, RulesFile, Scope};
 use crate::segments::segments;
 
+/// What a blanked phrase leaves in its place: neither a word character nor a segment break, so no rule matches it,
+/// word boundaries around it stay, and a segment that held more than a marker ("former" before a blanked "Product
+/// Owner") does not read as the marker alone.
+const BLANKED: char = '#';
+
 /// The most a thread's normalised-text buffer keeps between titles (titles are at most 1,024 characters at ingest).
 const KEPT_BUFFER_BYTES: usize = 4096;
 
@@ -312,7 +317,7 @@ impl Classifier {
         let Some(re) = &self.phrases else { return Cow::Borrowed(text) };
         replace_matches(re, text, |pattern, matched, out| {
             hits.push(hit(&self.exclusions[self.phrase_ids[pattern]]));
-            out.extend(std::iter::repeat_n(' ', matched.len()));
+            out.extend(std::iter::repeat_n(BLANKED, matched.len()));
         })
     }
 }
