@@ -1,7 +1,8 @@
 //! Time-zone-true schedules for the scheduled jobs.
 //!
 //! Each job fires at a local wall-clock time in the configured zone (default America/New_York):
-//! `weekly-digest` Fridays 17:00, `month-end-report` the last day of each month 23:55, `purge-events` daily 02:00.
+//! `weekly-digest` Fridays 17:00, `month-end-report` the last day of each month 23:55, `purge-events` daily 02:00,
+//! `discourse-reconcile` (when enabled) daily 03:00.
 //! Daylight saving time is handled by the zone's rules (chrono-tz), not by a fixed UTC offset:
 //! - a local time that does not exist that day (spring forward) fires at the first instant after the gap;
 //! - a local time that happens twice (fall back) fires once, at its first occurrence.
@@ -35,6 +36,7 @@ impl Rule {
             Job::WeeklyDigest => Self::Weekly { weekday: Weekday::Fri, time: at(17, 0) },
             Job::MonthEndReport => Self::MonthEnd { time: at(23, 55) },
             Job::PurgeEvents => Self::Daily { time: at(2, 0) },
+            Job::DiscourseReconcile => Self::Daily { time: at(3, 0) },
         }
     }
 
