@@ -42,8 +42,9 @@ use super::ReconcileError;
 pub const PAGE_SIZE: usize = 100;
 /// 429 answers in a row for one request before the pass gives up until its next try.
 const MAX_RATE_LIMITED: u32 = 8;
-/// Longest wait one 429 may ask for before we give up instead (the pass continues at its next try).
-const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// Longest time one request may spend waiting out 429s before the pass gives up until its next try (the cursor
+/// holds); kept well under the pass's lease ([`super::LEASE`]), which is renewed between requests.
+const MAX_WAIT: Duration = Duration::from_secs(8 * 60);
 /// Wait after a 429 that names no time.
 const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
@@ -129,6 +130,7 @@ impl DiscourseClient {
     /// GET with pacing and 429 honoured; `None` on 404.
     async fn get(&self, url: &str) -> Result<Option<Vec<u8>>, ReconcileError> {
         let mut rate_limited = 0;
+        let mut waited = Duration::ZERO;
         loop {
             self.wait_for_slot().await;
             let response =
@@ -139,7 +141,8 @@ impl DiscourseClient {
                 let header = retry_after_header(response.headers());
                 let body = response.bytes().await.unwrap_or_default();
                 let wait = header.or_else(|| wait_seconds(&body)).unwrap_or(DEFAULT_WAIT);
-                if rate_limited > MAX_RATE_LIMITED || wait > MAX_WAIT {
+                waited += wait;
+                if rate_limited > MAX_RATE_LIMITED || waited > MAX_WAIT {
                     return Err(ReconcileError::RateLimited(wait.as_secs()));
                 }
                 tracing::info!(wait_secs = wait.as_secs(), "discourse answered 429; waiting as it asks");
