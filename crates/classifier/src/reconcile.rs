@@ -1,7 +1,7 @@
 //! Reconciliation for Discourse (`discourse-reconcile`, optional): catching up profile edits whose webhook was lost.
 //!
-//! Once a day (03:00 in `TIMEZONE`, by the job scheduler and its `job_runs` ledger) a *pass* is started
-//! ([`pass`]). A worker task of the classifier then works the open pass under a lease: it reads the members page by
+//! Once a day (at `PATHFINDER_DISCOURSE__RECONCILE_HOUR` in `TIMEZONE`, by the job scheduler and its `job_runs`
+//! ledger) a *pass* is started ([`pass`]). A worker task of the classifier then works the open pass under a lease: it reads the members page by
 //! page from Discourse's admin API ([`client`]), compares each member's job title with the last one known
 //! ([`page`]), and stores every title that differs as an event in `events_raw`, with an idempotent dedupe key, as a
 //! webhook would be: the classifier's workers then apply it and write the detection. Each page commits its events,

@@ -68,7 +68,10 @@ impl Application {
             let scheduler = Scheduler {
                 pool: pool.clone(),
                 tz: settings.tz(),
-                handlers: vec![Arc::new(DiscourseReconcileJob { manual: false })],
+                handlers: vec![Arc::new(DiscourseReconcileJob {
+                    manual: false,
+                    rule: settings.discourse.reconcile_rule(),
+                })],
                 clock: system_clock(),
                 shutdown: shutdown.clone(),
             };

@@ -1,6 +1,6 @@
 //! The scheduled job `discourse-reconcile` and the classifier task that works its passes.
 //!
-//! The job (run by the scheduler in the `job_runs` ledger's transaction, once per day at 03:00 local time) only
+//! The job (run by the scheduler in the `job_runs` ledger's transaction, once a day at `reconcile_hour`) only
 //! opens a pass, or finds the one still open; it takes milliseconds, so no transaction stays open for the hours a
 //! pass may take. The [`run_worker`] task of every classifier replica looks for an open pass whose lease is free and
 //! works it: one replica at a time, and after a crash another (or the restarted one) continues at its cursor once
@@ -12,7 +12,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use pathfinder_core::db::DbPool;
 use pathfinder_core::jobs::JobHandler;
-use pathfinder_core::schedule::{Job, Occurrence};
+use pathfinder_core::schedule::{Job, Occurrence, Rule};
 use tokio_postgres::Transaction;
 use tokio_util::sync::CancellationToken;
 
@@ -27,11 +27,17 @@ const AFTER_ERROR: Duration = Duration::from_secs(5 * 60);
 /// (`pathfinder jobs run discourse-reconcile`), by the CLI itself.
 pub struct DiscourseReconcileJob {
     pub manual: bool,
+    /// `PATHFINDER_DISCOURSE__RECONCILE_HOUR`.
+    pub rule: Rule,
 }
 
 impl JobHandler for DiscourseReconcileJob {
     fn job(&self) -> Job {
         Job::DiscourseReconcile
+    }
+
+    fn rule(&self) -> Rule {
+        self.rule
     }
 
     fn run<'a>(

@@ -96,9 +96,14 @@ fn reconciler(db: &TestDatabase, fake: &Fake, key: &str, max_pages: &str) -> Rec
 async fn open_pass(reconciler: &Reconciler) {
     let tz = helpers::settings("postgres://unused", &[]).tz();
     let occurrence = schedule::period_containing(Job::DiscourseReconcile, tz, chrono::Utc::now());
-    run_once(&reconciler.pool, &DiscourseReconcileJob { manual: true }, &occurrence, Trigger::Manual)
-        .await
-        .expect("pass opened");
+    run_once(
+        &reconciler.pool,
+        &DiscourseReconcileJob { manual: true, rule: schedule::Rule::of(Job::DiscourseReconcile) },
+        &occurrence,
+        Trigger::Manual,
+    )
+    .await
+    .expect("pass opened");
 }
 
 async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {

@@ -23,7 +23,13 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let pool = db::create_pool(settings, "pathfinder-reconcile")?;
     migrations::ensure_current(&*pool.get().await?).await?;
     let occurrence = schedule::period_containing(Job::DiscourseReconcile, settings.tz(), chrono::Utc::now());
-    run_once(&pool, &DiscourseReconcileJob { manual: true }, &occurrence, Trigger::Manual).await?;
+    run_once(
+        &pool,
+        &DiscourseReconcileJob { manual: true, rule: settings.discourse.reconcile_rule() },
+        &occurrence,
+        Trigger::Manual,
+    )
+    .await?;
     let reconciler = Reconciler::from_settings(settings, pool, rules, super::operator())?;
     let read = |c: PassCounts| {
         format!(

@@ -37,7 +37,11 @@ pub fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
         if !args.json {
             println!("\n{job}:");
         }
-        for occurrence in schedule::upcoming(job, tz, after, usize::from(args.count)) {
+        let rule = match job {
+            Job::DiscourseReconcile => settings.discourse.reconcile_rule(),
+            Job::WeeklyDigest | Job::MonthEndReport | Job::PurgeEvents => schedule::Rule::of(job),
+        };
+        for occurrence in schedule::upcoming_by(job, rule, tz, after, usize::from(args.count)) {
             let json = occurrence.to_json();
             if args.json {
                 println!("{json}");

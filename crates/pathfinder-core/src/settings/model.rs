@@ -259,12 +259,22 @@ pub struct DiscourseSettings {
     pub api_key: String,
     /// Sent as `Api-Username`: the user the key acts as.
     pub api_username: String,
+    /// The hour (0 to 23, in `TIMEZONE`) the daily pass starts.
+    pub reconcile_hour: u32,
     /// Most pages of 100 members one run reads (0: no limit); the pass continues at the next run.
     pub reconcile_max_pages: u32,
     /// Most admin API requests per minute (Discourse's own default limit is 60, shared by every admin key).
     pub reconcile_requests_per_minute: u32,
     /// Milliseconds one admin API request may take.
     pub reconcile_timeout_ms: u64,
+}
+
+impl DiscourseSettings {
+    /// When `discourse-reconcile` fires: every day at `reconcile_hour`:00 local time (validated at load).
+    pub fn reconcile_rule(&self) -> crate::schedule::Rule {
+        let time = chrono::NaiveTime::from_hms_opt(self.reconcile_hour, 0, 0).unwrap_or(chrono::NaiveTime::MIN);
+        crate::schedule::Rule::Daily { time }
+    }
 }
 
 /// The API key never reaches a log through `{:?}`.
@@ -278,6 +288,7 @@ impl fmt::Debug for DiscourseSettings {
             .field("base_url", &self.base_url)
             .field("api_key", &if self.api_key.is_empty() { "" } else { "[redacted]" })
             .field("api_username", &self.api_username)
+            .field("reconcile_hour", &self.reconcile_hour)
             .field("reconcile_max_pages", &self.reconcile_max_pages)
             .field("reconcile_requests_per_minute", &self.reconcile_requests_per_minute)
             .field("reconcile_timeout_ms", &self.reconcile_timeout_ms)

@@ -98,6 +98,9 @@ impl Settings {
         if self.discourse.job_title_field_id.trim().is_empty() {
             return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
         }
+        if self.discourse.reconcile_hour > 23 {
+            return Err(SettingsError::new("PATHFINDER_DISCOURSE__RECONCILE_HOUR", "must be an hour from 0 to 23"));
+        }
         if self.discourse.reconcile_enabled {
             let url = &self.discourse.base_url;
             if !(url.starts_with("http://") || url.starts_with("https://")) {
