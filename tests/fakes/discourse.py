@@ -6,23 +6,28 @@
 
 --users FILE loads the members at start (the JSON list /_fake/users takes); docs/OPERATIONS.md "Day one" uses it.
 
-Python 3 standard library only. Shapes and behaviour follow Discourse's source (discourse/discourse):
+Python 3 standard library only. Shapes and behaviour follow Discourse's source (discourse/discourse; line numbers
+of the versions read: users_controller.rb at 00ec81dd, admin_user_list_serializer.rb at 000ef5e5,
+admin_detailed_user_serializer.rb at 2499b565, the others at a recent main):
 
   GET /admin/users/list/active.json?page=N&order=created&asc=true
         config/routes.rb (admin namespace, resources :users, `get "list/:query" => "users#index"`);
-        Admin::UsersController#index (app/controllers/admin/users_controller.rb) renders
-        AdminUserIndexQuery#find_users(limit = 100) (lib/admin_user_index_query.rb: page is 1-based,
-        offset (page - 1) * 100; query "active" adds no filter; order "created" + asc sorts by created_at ASC)
-        with AdminUserListSerializer (app/serializers/admin_user_list_serializer.rb): a JSON array of users with
-        id, username, active, admin, moderator, staged, trust_level, created_at, ... and no user_fields.
+        Admin::UsersController#index (app/controllers/admin/users_controller.rb lines 32-42) renders
+        AdminUserIndexQuery#find_users(limit = 100) (lib/admin_user_index_query.rb lines 40-44: page is 1-based,
+        offset (page - 1) * 100; query "active" adds no filter; order "created" + asc sorts by created_at ASC,
+        lines 19-33 and 50-57) with AdminUserListSerializer (app/serializers/admin_user_list_serializer.rb lines
+        4-28): a JSON array of users with id, username, active, admin, moderator, staged, trust_level,
+        created_at, ... and no user_fields.
         The users' order here is their position in the list given to /_fake/users (= account creation order);
         system users (ids -1, -2) come first, as created first.
   GET /admin/users/{id}.json
-        `get "users/:id.json" => "users#show"`: AdminDetailedUserSerializer, root false
-        (app/serializers/admin_detailed_user_serializer.rb): the user with user_fields {"<field id>": value or
-        null} for every user field (User#user_fields, app/models/user.rb); 404 for an unknown id
+        `get "users/:id.json" => "users#show"` (users_controller.rb lines 44-54): AdminDetailedUserSerializer,
+        root false (app/serializers/admin_detailed_user_serializer.rb, user_fields at line 23): the user with
+        user_fields {"<field id>": value or null} for every user field (User#user_fields, app/models/user.rb);
+        404 for an unknown id
         ({"errors":["The requested URL or resource could not be found."],"error_type":"not_found"}).
-  Authentication (lib/auth/default_current_user_provider.rb): headers Api-Key and Api-Username; a wrong key or
+  Authentication (lib/auth/default_current_user_provider.rb, HEADER_API_KEY / HEADER_API_USERNAME at lines
+        29-30, lookup_api_user, invalid_api_credentials): headers Api-Key and Api-Username; a wrong key or
         username is answered 403 {"errors":["You are not permitted to view the requested resource. The API
         username or key is invalid."],"error_type":"invalid_access"}.
   Rate limit (app/controllers/application_controller.rb, rescue_from RateLimiter::LimitExceeded): 429 with

@@ -1,22 +1,28 @@
 //! The two calls of Discourse's admin API that reconciliation makes, paced and with 429 honoured.
 //!
-//! Checked against Discourse's source (discourse/discourse):
+//! Checked against Discourse's source (discourse/discourse; line numbers of the versions read: users_controller.rb
+//! at 00ec81dd, admin_user_list_serializer.rb at 000ef5e5, admin_detailed_user_serializer.rb at 2499b565, the others
+//! at a recent main):
 //! - `GET /admin/users/list/active.json?page=N&order=created&asc=true` (config/routes.rb: `get "list/:query" =>
 //!   "users#index"` in `resources :users` of the admin namespace). `Admin::UsersController#index`
 //!   (app/controllers/admin/users_controller.rb) renders `AdminUserIndexQuery.new(params).find_users` with
-//!   `AdminUserListSerializer`: a JSON array of users (`id`, `username`, `staged`, ...) and **no `user_fields`**
-//!   (app/serializers/admin_user_list_serializer.rb). `find_users(limit = 100)` pages by `page` (1-based,
-//!   `offset((page - 1) * 100)`); the query `active` adds no filter; `order=created` with `asc` sorts by
-//!   `created_at ASC` (lib/admin_user_index_query.rb, `SORTABLE_MAPPING`), so members who join during a pass land on
+//!   `AdminUserListSerializer` (`index`, lines 32-42): a JSON array of users (`id`, `username`, `staged`, ...) and
+//!   **no `user_fields`** (app/serializers/admin_user_list_serializer.rb, the attributes at lines 4-28).
+//!   `find_users(limit = 100)` pages by `page` (1-based, `offset((page - 1) * 100)`; lib/admin_user_index_query.rb
+//!   lines 40-44); the query `active` adds no filter (`filter_by_query_classification` has no case for it);
+//!   `order=created` with `asc` sorts by `created_at ASC NULLS LAST` (`SORTABLE_MAPPING`, lines 19-33, and
+//!   `initialize_query_with_order`, lines 50-57), so members who join during a pass land on
 //!   later pages instead of shifting the pages still to read (the default order of `active`, `last_seen_at DESC`,
 //!   moves with every visit). `show_emails` is never sent: we need no email, and Discourse logs a staff action per
 //!   list read with it.
-//! - `GET /admin/users/{id}.json` (`get "users/:id.json" => "users#show"`): `AdminDetailedUserSerializer`, root
-//!   `false`, whose `user_fields` is `{"<field id>": value-or-null}` for every user field
-//!   (app/serializers/admin_detailed_user_serializer.rb; `User#user_fields` in app/models/user.rb). As the list has
+//! - `GET /admin/users/{id}.json` (`get "users/:id.json" => "users#show"`; `show`, lines 44-54):
+//!   `AdminDetailedUserSerializer`, root `false`, whose `user_fields` (attribute at line 23) is
+//!   `{"<field id>": value-or-null}` for every user field (`User#user_fields` in app/models/user.rb:
+//!   `field_ids.map { |fid| [fid.to_s, custom_fields["user_field_#{fid}"]] }.to_h`). As the list has
 //!   no user fields, each member costs one such call; they are paced to `requests_per_minute`.
 //! - Authentication: headers `Api-Key` and `Api-Username` (lib/auth/default_current_user_provider.rb,
-//!   `HEADER_API_KEY`, `HEADER_API_USERNAME`); a wrong key or username is answered 403
+//!   `HEADER_API_KEY`, `HEADER_API_USERNAME`, lines 29-30; `lookup_api_user` returns no user for a wrong key or
+//!   username and `current_user` raises `Discourse::InvalidAccess`, `invalid_api_credentials`); answered 403
 //!   `{"errors":[...],"error_type":"invalid_access"}`.
 //! - Rate limit: admin API requests are limited per minute (`admin_api_key_limiter`, `max_admin_api_reqs_per_minute`,
 //!   default 60, config/discourse_defaults.conf); an exceeded limit raises `RateLimiter::LimitExceeded`, answered 429
