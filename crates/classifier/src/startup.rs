@@ -1,12 +1,19 @@
 //! Building and running the classifier: pool, schema check, rules (reloaded on SIGHUP), the LISTEN connection
-//! and the workers. `run_until_stopped` returns once every worker has finished its batch after SIGTERM.
+//! and the workers; with Discourse reconciliation enabled, the scheduler of `discourse-reconcile` and the task that
+//! works its passes. `run_until_stopped` returns once every worker has finished its batch after SIGTERM.
 
 use anyhow::Context;
 use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
+use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
+
 use crate::enrich::Enricher;
+use crate::reconcile::job::DiscourseReconcileJob;
+use crate::reconcile::{self, Reconciler};
 use crate::rules::SharedRules;
 use crate::worker::Worker;
 
@@ -55,7 +62,23 @@ impl Application {
                 Enricher::new(pool.clone(), settings.enrichment.clone(), wake.clone(), poll, shutdown.clone())?;
             workers.spawn("enricher", enricher.run());
         }
-        tracing::info!(enrichment = settings.enrichment.enabled(), workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
+        if settings.discourse.reconcile_enabled {
+            let holder = format!("classifier-{}", &instance[..8]);
+            let reconciler = Reconciler::from_settings(&settings, pool.clone(), rules.clone(), holder)?;
+            let scheduler = Scheduler {
+                pool: pool.clone(),
+                tz: settings.tz(),
+                handlers: vec![Arc::new(DiscourseReconcileJob {
+                    manual: false,
+                    rule: settings.discourse.reconcile_rule(),
+                })],
+                clock: system_clock(),
+                shutdown: shutdown.clone(),
+            };
+            workers.spawn("scheduler", scheduler.run());
+            workers.spawn("discourse reconciliation", reconcile::job::run_worker(reconciler, shutdown.clone()));
+        }
+        tracing::info!(reconcile = settings.discourse.reconcile_enabled, enrichment = settings.enrichment.enabled(), workers = settings.classifier.workers, rules_version = %rules.current().version(), "classifier running");
         let health_port = health.as_ref().map(|h| h.port);
         if let Some(health) = health {
             workers.add("health listener", health.task);

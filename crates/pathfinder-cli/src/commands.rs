@@ -8,6 +8,7 @@ pub mod import;
 pub mod jobs;
 pub mod migrate;
 pub mod reclassify;
+pub mod reconcile;
 pub mod report;
 pub mod schedule;
 

@@ -36,3 +36,29 @@ fn the_configured_zone_is_used_and_a_bad_one_is_refused() {
     assert!(!bad_after.status.success());
     assert!(String::from_utf8_lossy(&bad_after.stderr).contains("RFC 3339"));
 }
+
+#[test]
+fn discourse_reconcile_is_listed_where_enabled_at_its_configured_hour() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pathfinder"))
+        .args(["schedule", "--after", "2027-03-10T00:00:00Z", "--count", "1", "--json"])
+        .env_remove("DATABASE_URL")
+        .env_remove("PATHFINDER_CONFIG")
+        .env_remove("TIMEZONE")
+        .env("PATHFINDER_DISCOURSE__RECONCILE_ENABLED", "true")
+        .env("PATHFINDER_DISCOURSE__BASE_URL", "https://forum.example.com")
+        .env("PATHFINDER_DISCOURSE__API_KEY", "k")
+        .env("PATHFINDER_DISCOURSE__RECONCILE_HOUR", "5")
+        .output()
+        .expect("run pathfinder");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.contains(
+            r#"{"job":"discourse-reconcile","local":"2027-03-10T05:00:00-05:00","utc":"2027-03-10T10:00:00Z"}"#
+        ),
+        "{text}"
+    );
+    let bad = schedule(&[], None);
+    assert!(!String::from_utf8_lossy(&bad.stdout).contains("discourse-reconcile"), "not listed while off");
+}

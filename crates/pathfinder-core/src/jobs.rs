@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::Transaction;
 
 use crate::db::DbPool;
-use crate::schedule::{Job, Occurrence};
+use crate::schedule::{Job, Occurrence, Rule};
 
 /// Why a job ran (`job_runs.trigger`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,11 @@ impl Trigger {
 /// row) and the pool (for work that must not hold one long transaction, such as batched purges).
 pub trait JobHandler: Send + Sync {
     fn job(&self) -> Job;
+
+    /// When the job fires: the product's schedule, unless the handler is configured otherwise.
+    fn rule(&self) -> Rule {
+        Rule::of(self.job())
+    }
 
     /// Does the work for `occurrence`; returns a JSON summary stored in `job_runs.summary` and logged.
     fn run<'a>(

@@ -1,7 +1,8 @@
 //! Time-zone-true schedules for the scheduled jobs.
 //!
 //! Each job fires at a local wall-clock time in the configured zone (default America/New_York):
-//! `weekly-digest` Fridays 17:00, `month-end-report` the last day of each month 23:55, `purge-events` daily 02:00.
+//! `weekly-digest` Fridays 17:00, `month-end-report` the last day of each month 23:55, `purge-events` daily 02:00,
+//! `discourse-reconcile` (when enabled) daily at `PATHFINDER_DISCOURSE__RECONCILE_HOUR` (default 03:00).
 //! Daylight saving time is handled by the zone's rules (chrono-tz), not by a fixed UTC offset:
 //! - a local time that does not exist that day (spring forward) fires at the first instant after the gap;
 //! - a local time that happens twice (fall back) fires once, at its first occurrence.
@@ -28,13 +29,15 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// The rule of each job (the product's fixed schedule).
+    /// The rule of each job (the product's schedule; `discourse-reconcile`'s hour is configurable, see
+    /// `DiscourseSettings::reconcile_rule`, and 03:00 is its default).
     pub fn of(job: Job) -> Self {
         let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN);
         match job {
             Job::WeeklyDigest => Self::Weekly { weekday: Weekday::Fri, time: at(17, 0) },
             Job::MonthEndReport => Self::MonthEnd { time: at(23, 55) },
             Job::PurgeEvents => Self::Daily { time: at(2, 0) },
+            Job::DiscourseReconcile => Self::Daily { time: at(3, 0) },
         }
     }
 
@@ -109,7 +112,11 @@ fn first_instant_at_or_after(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
 
 /// The first `count` occurrences of `job` strictly after `after`.
 pub fn upcoming(job: Job, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Occurrence> {
-    let rule = Rule::of(job);
+    upcoming_by(job, Rule::of(job), tz, after, count)
+}
+
+/// [`upcoming`] with the job firing by `rule` (a configured time, such as `discourse-reconcile`'s hour).
+pub fn upcoming_by(job: Job, rule: Rule, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Occurrence> {
     // Start a day early in local time: an occurrence after `after` may fall on the previous local date.
     let start = after.with_timezone(&tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
     rule.dates_from(start).map(|date| occurrence(job, rule, tz, date)).filter(|o| o.utc > after).take(count).collect()
@@ -117,7 +124,10 @@ pub fn upcoming(job: Job, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Occ
 
 /// Every occurrence of `job` strictly after `after` and at or before `until`, oldest first (however many years).
 pub fn between(job: Job, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Occurrence> {
-    let rule = Rule::of(job);
+    between_by(job, Rule::of(job), tz, after, until)
+}
+
+fn between_by(job: Job, rule: Rule, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Occurrence> {
     let start = after.with_timezone(&tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
     rule.dates_from(start)
         .map(|date| occurrence(job, rule, tz, date))
@@ -129,15 +139,29 @@ pub fn between(job: Job, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> 
 /// The occurrences a catch-up at `now` considers for `job`, by its [`CatchUp`] rule: those after `floor` (the
 /// install) and at or before `now`; the ledger then says which of them have not run.
 pub fn catch_up_candidates(job: Job, tz: Tz, floor: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Occurrence> {
+    catch_up_candidates_by(job, Rule::of(job), tz, floor, now)
+}
+
+/// [`catch_up_candidates`] with the job firing by `rule`.
+pub fn catch_up_candidates_by(
+    job: Job,
+    rule: Rule,
+    tz: Tz,
+    floor: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Occurrence> {
     match job.catch_up() {
-        CatchUp::LatestOnly => latest_due(job, tz, now).into_iter().filter(|o| o.utc > floor).collect(),
-        CatchUp::EveryPeriod => between(job, tz, floor, now),
+        CatchUp::LatestOnly => latest_due_by(job, rule, tz, now).into_iter().filter(|o| o.utc > floor).collect(),
+        CatchUp::EveryPeriod => between_by(job, rule, tz, floor, now),
     }
 }
 
 /// The latest occurrence of `job` at or before `at` (the one a catch-up run would be for).
 pub fn latest_due(job: Job, tz: Tz, at: DateTime<Utc>) -> Option<Occurrence> {
-    let rule = Rule::of(job);
+    latest_due_by(job, Rule::of(job), tz, at)
+}
+
+fn latest_due_by(job: Job, rule: Rule, tz: Tz, at: DateTime<Utc>) -> Option<Occurrence> {
     let start = (at - Duration::days(40)).with_timezone(&tz).date_naive();
     rule.dates_from(start).map(|date| occurrence(job, rule, tz, date)).take_while(|o| o.utc <= at).last()
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod logs;
 mod ordering;
 mod poison;
+mod reconcile;
 mod reload;
 mod startup;
 mod transitions;

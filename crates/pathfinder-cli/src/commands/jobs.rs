@@ -1,7 +1,8 @@
 //! `pathfinder jobs run <job> [--at RFC3339]`: run one scheduled job now, for the period containing that instant.
 //!
 //! A manual run always does the work and is recorded in `job_runs` under a key of its own, so it never stands in
-//! for the scheduled run of that period.
+//! for the scheduled run of that period. `discourse-reconcile` opens a pass (or continues the open one) and works
+//! it here, printing its counts (see [`reconcile`]).
 
 use std::sync::Arc;
 
@@ -13,9 +14,11 @@ use pathfinder_core::jobs::{JobHandler, Trigger};
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::{Settings, db, migrations};
 
+use super::reconcile;
+
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// Run a job now: weekly-digest, month-end-report or purge-events.
+    /// Run a job now: weekly-digest, month-end-report, purge-events or discourse-reconcile.
     Run {
         /// The job's name.
         job: Job,
@@ -45,6 +48,7 @@ pub async fn run(settings: &Settings, command: JobsCommand) -> anyhow::Result<()
             let (_, purge) = report_builder::startup::jobs(settings, report_builder::startup::generator(settings)?);
             Arc::new(purge)
         }
+        Job::DiscourseReconcile => return reconcile::run(settings).await,
     };
     let pool = db::create_pool(settings, "pathfinder-jobs")?;
     migrations::ensure_current(&*pool.get().await?).await?;

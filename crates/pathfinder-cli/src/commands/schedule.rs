@@ -1,4 +1,5 @@
-//! `pathfinder schedule [--after RFC3339] [--count N] [--json]`: the next fire times of every scheduled job.
+//! `pathfinder schedule [--after RFC3339] [--count N] [--json]`: the next fire times of every scheduled job
+//! (`discourse-reconcile` only when enabled).
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -30,11 +31,17 @@ pub fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
     if !args.json {
         println!("Schedules in {} (TIMEZONE), after {}:", tz.name(), after.to_rfc3339_opts(SecondsFormat::Secs, true));
     }
-    for job in Job::ALL {
+    // Discourse reconciliation is listed only where it is enabled.
+    let enabled = |job: &Job| *job != Job::DiscourseReconcile || settings.discourse.reconcile_enabled;
+    for job in Job::ALL.into_iter().filter(enabled) {
         if !args.json {
             println!("\n{job}:");
         }
-        for occurrence in schedule::upcoming(job, tz, after, usize::from(args.count)) {
+        let rule = match job {
+            Job::DiscourseReconcile => settings.discourse.reconcile_rule(),
+            Job::WeeklyDigest | Job::MonthEndReport | Job::PurgeEvents => schedule::Rule::of(job),
+        };
+        for occurrence in schedule::upcoming_by(job, rule, tz, after, usize::from(args.count)) {
             let json = occurrence.to_json();
             if args.json {
                 println!("{json}");

@@ -74,7 +74,9 @@ impl Scheduler {
             .iter()
             .enumerate()
             .flat_map(|(n, handler)| {
-                schedule::catch_up_candidates(handler.job(), self.tz, floor, now).into_iter().map(move |o| (n, o))
+                schedule::catch_up_candidates_by(handler.job(), handler.rule(), self.tz, floor, now)
+                    .into_iter()
+                    .map(move |o| (n, o))
             })
             .collect();
         let missing = ledger::missing(&client, candidates.iter().map(|(_, o)| o)).await?;
@@ -93,7 +95,7 @@ impl Scheduler {
         let now = (self.clock)();
         self.handlers
             .iter()
-            .filter_map(|h| schedule::upcoming(h.job(), self.tz, now, 1).into_iter().next())
+            .filter_map(|h| schedule::upcoming_by(h.job(), h.rule(), self.tz, now, 1).into_iter().next())
             .map(|o| (o.utc - now).to_std().unwrap_or(Duration::ZERO))
             .min()
             .unwrap_or(MAX_SLEEP)

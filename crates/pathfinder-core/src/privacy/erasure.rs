@@ -8,7 +8,9 @@
 //! columns, email and company), their places in digests not yet sent (a digest left empty is deleted; the others
 //! shrink), and, through the detections, their lines in sent digests. Reports whose period holds one of the
 //! member's detections go back to `pending`, so report-builder rebuilds their files without the member. The
-//! erasure is recorded in the audit log (one entry) under the id's salted hash, with counts per source only.
+//! member's reconciliation record (`reconcile_titles`: a hash of the last title the Discourse reconciliation saw) is
+//! deleted too, counted with the raw events. The erasure is recorded in the audit log (one entry) under the id's
+//! salted hash, with counts per source only.
 //!
 //! Erasure is not a block list: a later webhook for the member is processed as usual, unless `opt_out` also adds
 //! the member's hash to `member_opt_outs`, after which ingest answers `ignored` and stores nothing.
@@ -90,6 +92,7 @@ WHERE r.status <> 'building'
 const DELETE_DETECTIONS: &str = "DELETE FROM detections WHERE id = ANY($1)";
 const DELETE_STATE: &str = "DELETE FROM user_state WHERE source = $1 AND user_id = $2";
 const DELETE_EVENTS: &str = "DELETE FROM events_raw WHERE source = $1 AND user_id = $2";
+const DELETE_RECONCILE_TITLES: &str = "DELETE FROM reconcile_titles WHERE source = $1 AND user_id = $2";
 const DELETE_DEDUPE_KEYS: &str = "DELETE FROM webhook_deliveries WHERE source = $1 AND user_id = $2";
 const OPT_OUT: &str =
     "INSERT INTO member_opt_outs (source, member_hash) VALUES ($1, pf_member_hash($2)) ON CONFLICT DO NOTHING";
@@ -159,7 +162,8 @@ async fn erase_on_source(
         own.detections = tx.execute(DELETE_DETECTIONS, &[&detection_ids]).await?;
     }
     own.senior_states = tx.execute(DELETE_STATE, &[&name, &user_id]).await?;
-    own.events = tx.execute(DELETE_EVENTS, &[&name, &user_id]).await?;
+    own.events = tx.execute(DELETE_EVENTS, &[&name, &user_id]).await?
+        + tx.execute(DELETE_RECONCILE_TITLES, &[&name, &user_id]).await?;
     own.dedupe_keys = tx.execute(DELETE_DEDUPE_KEYS, &[&name, &user_id]).await?;
     if opt_out {
         tx.execute(OPT_OUT, &[&name, &user_id]).await?;

@@ -10,6 +10,8 @@ pub enum Job {
     WeeklyDigest,
     MonthEndReport,
     PurgeEvents,
+    /// Discourse reconciliation (optional, off unless `PATHFINDER_DISCOURSE__RECONCILE_ENABLED`).
+    DiscourseReconcile,
 }
 
 /// What a job catches up after downtime (the scheduler runs the missed periods that rule names, oldest first).
@@ -22,16 +24,17 @@ pub enum CatchUp {
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::WeeklyDigest, Job::MonthEndReport, Job::PurgeEvents];
+    pub const ALL: [Job; 4] = [Job::WeeklyDigest, Job::MonthEndReport, Job::PurgeEvents, Job::DiscourseReconcile];
 
     /// The catch-up rule of each job:
     /// - `weekly-digest`: the latest missed week only; its digests carry every detection not yet sent, so earlier
     ///   weeks would build nothing;
     /// - `month-end-report`: every missed month, each its own report;
     /// - `purge-events`: the latest missed day only; one purge removes everything past retention.
+    /// - `discourse-reconcile`: the latest missed day only; one pass reads every member as they are now.
     pub fn catch_up(self) -> CatchUp {
         match self {
-            Self::WeeklyDigest | Self::PurgeEvents => CatchUp::LatestOnly,
+            Self::WeeklyDigest | Self::PurgeEvents | Self::DiscourseReconcile => CatchUp::LatestOnly,
             Self::MonthEndReport => CatchUp::EveryPeriod,
         }
     }
@@ -42,6 +45,7 @@ impl Job {
             Self::WeeklyDigest => "weekly-digest",
             Self::MonthEndReport => "month-end-report",
             Self::PurgeEvents => "purge-events",
+            Self::DiscourseReconcile => "discourse-reconcile",
         }
     }
 }
@@ -53,7 +57,7 @@ impl fmt::Display for Job {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown job {0:?}: expected weekly-digest, month-end-report or purge-events")]
+#[error("unknown job {0:?}: expected weekly-digest, month-end-report, purge-events or discourse-reconcile")]
 pub struct ParseJobError(pub String);
 
 impl FromStr for Job {

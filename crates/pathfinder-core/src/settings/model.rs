@@ -242,7 +242,7 @@ pub struct IngestSettings {
     pub http_workers: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct DiscourseSettings {
     /// Id of the Discourse user field that holds the job title (`user.user_fields["<id>"]`).
     pub job_title_field_id: String,
@@ -251,6 +251,49 @@ pub struct DiscourseSettings {
     /// Erase the member (as `pathfinder forget --source discourse`) on a `user_destroyed` webhook or an anonymised
     /// user.
     pub erase_on_delete: bool,
+    /// Run the daily reconciliation (`discourse-reconcile`) against Discourse's admin API.
+    pub reconcile_enabled: bool,
+    /// The forum's base URL, e.g. `https://forum.example.com` (the admin API's root).
+    pub base_url: String,
+    /// Admin API key sent as `Api-Key` (secret: never logged).
+    pub api_key: String,
+    /// Sent as `Api-Username`: the user the key acts as.
+    pub api_username: String,
+    /// The hour (0 to 23, in `TIMEZONE`) the daily pass starts.
+    pub reconcile_hour: u32,
+    /// Most pages of 100 members one run reads (0: no limit); the pass continues at the next run.
+    pub reconcile_max_pages: u32,
+    /// Most admin API requests per minute (Discourse's own default limit is 60, shared by every admin key).
+    pub reconcile_requests_per_minute: u32,
+    /// Milliseconds one admin API request may take.
+    pub reconcile_timeout_ms: u64,
+}
+
+impl DiscourseSettings {
+    /// When `discourse-reconcile` fires: every day at `reconcile_hour`:00 local time (validated at load).
+    pub fn reconcile_rule(&self) -> crate::schedule::Rule {
+        let time = chrono::NaiveTime::from_hms_opt(self.reconcile_hour, 0, 0).unwrap_or(chrono::NaiveTime::MIN);
+        crate::schedule::Rule::Daily { time }
+    }
+}
+
+/// The API key never reaches a log through `{:?}`.
+impl fmt::Debug for DiscourseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscourseSettings")
+            .field("job_title_field_id", &self.job_title_field_id)
+            .field("profile_field_name", &self.profile_field_name)
+            .field("erase_on_delete", &self.erase_on_delete)
+            .field("reconcile_enabled", &self.reconcile_enabled)
+            .field("base_url", &self.base_url)
+            .field("api_key", &if self.api_key.is_empty() { "" } else { "[redacted]" })
+            .field("api_username", &self.api_username)
+            .field("reconcile_hour", &self.reconcile_hour)
+            .field("reconcile_max_pages", &self.reconcile_max_pages)
+            .field("reconcile_requests_per_minute", &self.reconcile_requests_per_minute)
+            .field("reconcile_timeout_ms", &self.reconcile_timeout_ms)
+            .finish()
+    }
 }
 
 impl Settings {

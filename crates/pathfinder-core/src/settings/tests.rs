@@ -202,3 +202,20 @@ fn a_malformed_dotenv_names_the_file() {
     assert!(error.setting.ends_with(".env"), "{error}");
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[test]
+fn discourse_reconciliation_needs_its_forum_and_key_and_never_shows_the_key() {
+    let on = ("PATHFINDER_DISCOURSE__RECONCILE_ENABLED", "true");
+    let error = Settings::load_from(vars(&[URL, on])).expect_err("no forum");
+    assert_eq!(error.setting, "PATHFINDER_DISCOURSE__BASE_URL");
+    let forum = ("PATHFINDER_DISCOURSE__BASE_URL", "https://forum.example.com");
+    let error = Settings::load_from(vars(&[URL, on, forum])).expect_err("no key");
+    assert_eq!(error.setting, "PATHFINDER_DISCOURSE__API_KEY");
+    let key = ("PATHFINDER_DISCOURSE__API_KEY", "0123456789abcdef");
+    let error = Settings::load_from(vars(&[URL, on, forum, key, ("PATHFINDER_DISCOURSE__RECONCILE_HOUR", "24")]))
+        .expect_err("no 24th hour");
+    assert_eq!(error.setting, "PATHFINDER_DISCOURSE__RECONCILE_HOUR");
+    let settings = Settings::load_from(vars(&[URL, on, forum, key])).expect("valid");
+    assert_eq!(settings.discourse.api_key, "0123456789abcdef", "a numeric-looking key stays a string");
+    assert!(!format!("{settings:?}").contains("0123456789abcdef"));
+}

@@ -98,6 +98,31 @@ impl Settings {
         if self.discourse.job_title_field_id.trim().is_empty() {
             return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
         }
+        if self.discourse.reconcile_hour > 23 {
+            return Err(SettingsError::new("PATHFINDER_DISCOURSE__RECONCILE_HOUR", "must be an hour from 0 to 23"));
+        }
+        if self.discourse.reconcile_enabled {
+            let url = &self.discourse.base_url;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SettingsError::new(
+                    "PATHFINDER_DISCOURSE__BASE_URL",
+                    "must be the forum's http:// or https:// URL when reconciliation is enabled",
+                ));
+            }
+            for (name, value) in [
+                ("PATHFINDER_DISCOURSE__API_KEY", &self.discourse.api_key),
+                ("PATHFINDER_DISCOURSE__API_USERNAME", &self.discourse.api_username),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(SettingsError::new(name, "is required when reconciliation is enabled"));
+                }
+            }
+            positive(
+                "PATHFINDER_DISCOURSE__RECONCILE_REQUESTS_PER_MINUTE",
+                u64::from(self.discourse.reconcile_requests_per_minute),
+            )?;
+            positive("PATHFINDER_DISCOURSE__RECONCILE_TIMEOUT_MS", self.discourse.reconcile_timeout_ms)?;
+        }
         Ok(())
     }
 }
