@@ -17,7 +17,11 @@
 #   (c) every detection is in one digest per channel, every digest was delivered at least once (the fake saw it)
 #       and is marked sent once (one successful digest_deliveries row);
 #   (d) every requested report is ready with its files, none duplicated;
-#   (e) no event, digest or report failed or stuck, and no process exited without being killed: no manual step.
+#   (e) no event, digest or report failed or stuck, and no process exited without being killed: no manual step;
+#   (f) outbound webhooks: an endpoint registered with `pathfinder endpoints add` points at a receiver
+#       (tests/fakes/webhook_receiver.py) that fails with 503 for CHAOS_RECEIVER_OUTAGE_SECS; every detection and
+#       every sent digest has one delivery, each delivered, each webhook-id accepted by the receiver with a verified
+#       signature, a member's events first accepted in detection order.
 # It exits 1 on any violation, after printing what it did (kills per service, PostgreSQL stops, fake outage,
 # webhooks sent/acknowledged/503) and the counts it checked.
 #
@@ -42,12 +46,14 @@
 #   CHAOS_FAKE_MODES=503,500,hang,slow   each for an equal share of the outage: 503 (Retry-After: 1), 500, hang
 #                                (held, then dropped unanswered), slow (held, then processed: the client timed out
 #                                but the bot ran or the card was posted), also 429
+#   CHAOS_RECEIVER_OUTAGE_SECS=90  how long the outbound webhook receiver answers 503 (from the same moment)
 #   CHAOS_DRAIN_SECS=300         longest wait, after the load, for the queues to drain
 #   CHAOS_DELIVERY_LEASE_SECS=20 digest-sender's lease (PATHFINDER_DELIVERY__LEASE_SECS), and its request timeout
 #   CHAOS_DELIVERY_TIMEOUT_MS=3000  (PATHFINDER_DELIVERY__TIMEOUT_MS)
 #   CHAOS_SEED=<random>          seed of every random choice (printed; set it to replay a run's choices)
 #   CHAOS_PG_PORT=55439          port of the private cluster; CHAOS_PG_DIR=.data/chaos-pg its folder
-#   CHAOS_PORT_BASE=47400        fake on BASE, ingest-api on BASE+1.., worker health on BASE+10.., +20.., +30..
+#   CHAOS_PORT_BASE=47400        fake on BASE, ingest-api on BASE+1.., worker health on BASE+10.., +20.., +30..,
+#                                webhook receiver on BASE+40
 #   CHAOS_SKIP_BUILD=1           use target/release as it is
 #   CHAOS_BROKEN=ack-before-commit   same as --broken ack-before-commit
 #
@@ -56,7 +62,8 @@
 # digest's delivery try: 3 requests of at most 3 s), delivery timeout 3 s, and delivery max_attempts 30: delivery retries
 # back off 30 s, 1 min, 2 min, ... (not configurable), so an outage of minutes uses 3-5 attempts; the default 6
 # would be exhausted by an outage of about 15 minutes, and a `failed` digest needs `pathfinder digests retry`, a
-# manual step this suite must never need.
+# manual step this suite must never need. Outbound webhooks: private targets allowed (the receiver is on loopback),
+# retries after 2 s doubling up to 15 s (instead of 5 s up to 6 h), lease 10 s, request timeout 3 s.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -109,6 +116,7 @@ RESTART_MAX=$(int_knob CHAOS_RESTART_MAX_SECS 3)
 PG_DOWN=$(int_knob CHAOS_PG_DOWN_SECS 8)
 FAKE_OUTAGE=$(int_knob CHAOS_FAKE_OUTAGE_SECS 90)
 FAKE_MODES=${CHAOS_FAKE_MODES:-503,500,hang,slow}
+RECEIVER_OUTAGE=$(int_knob CHAOS_RECEIVER_OUTAGE_SECS 90)
 DRAIN_SECS=$(int_knob CHAOS_DRAIN_SECS 300)
 DELIVERY_LEASE=$(int_knob CHAOS_DELIVERY_LEASE_SECS 20)
 DELIVERY_TIMEOUT=$(int_knob CHAOS_DELIVERY_TIMEOUT_MS 3000)
@@ -410,6 +418,7 @@ build_broken() {
 ADMIN_TOKEN_VALUE="chaos-admin-$SEED"
 FAKE_PORT=$PORT_BASE
 FAKE_URL="http://127.0.0.1:$FAKE_PORT"
+RECEIVER_URL="http://127.0.0.1:$((PORT_BASE + 40))"
 WORKER_KINDS=(classifier digest-sender report-builder)
 NAMES=()
 for ((i = 1; i <= INGEST_REPLICAS; i++)); do NAMES+=("ingest-api-$i"); done
@@ -444,6 +453,9 @@ service_env() {
     export PATHFINDER_DELIVERY__LEASE_SECS=$DELIVERY_LEASE PATHFINDER_DELIVERY__POLL_INTERVAL_MS=1000
     export PATHFINDER_CLASSIFIER__LEASE_SECS=10 PATHFINDER_CLASSIFIER__POLL_INTERVAL_MS=500
     export PATHFINDER_CLASSIFIER__BATCH_SIZE=200
+    export PATHFINDER_OUTBOUND__ALLOW_PRIVATE_TARGETS=true PATHFINDER_OUTBOUND__RETRY_BASE_SECS=2
+    export PATHFINDER_OUTBOUND__RETRY_MAX_DELAY_SECS=15 PATHFINDER_OUTBOUND__LEASE_SECS=10
+    export PATHFINDER_OUTBOUND__TIMEOUT_MS=3000 PATHFINDER_OUTBOUND__POLL_INTERVAL_MS=1000
 }
 
 start_service() {
@@ -615,7 +627,7 @@ say "seed $SEED; build: $BUILD_LABEL; load ${LOAD_SECS}s at ~${RATE}/s;" \
     "$REPLICAS replicas per worker, $INGEST_REPLICAS ingest-api; fake outage ${FAKE_OUTAGE}s; run folder $RUN"
 build
 
-for ((p = PORT_BASE; p <= PORT_BASE + 30 + REPLICAS; p++)); do
+for ((p = PORT_BASE; p <= PORT_BASE + 40; p++)); do
     port_in_use "$p" && die "port $p on 127.0.0.1 is taken; choose another base: CHAOS_PORT_BASE=<port>"
 done
 
@@ -652,6 +664,27 @@ for _ in $(seq 1 50); do
 done
 [[ $(http_code "$FAKE_URL/_fake/health") == 200 ]] || die "the outside fake did not start ($RUN/logs/outside-fake.log)"
 
+# The outbound webhook receiver (verifying with the official standardwebhooks library when the project's .venv has
+# it, else with the same algorithm in the standard library), and the endpoint that points at it.
+RECEIVER_PYTHON=python3
+[[ -x $PF_VENV/bin/python ]] && "$PF_VENV/bin/python" -c 'import standardwebhooks' 2>/dev/null &&
+    RECEIVER_PYTHON=$PF_VENV/bin/python
+"$RECEIVER_PYTHON" tests/fakes/webhook_receiver.py --bind 127.0.0.1 --port "$((PORT_BASE + 40))" --quiet \
+    --record "$RUN/receiver-requests.jsonl" >"$RUN/logs/webhook-receiver.out" 2>"$RUN/logs/webhook-receiver.log" &
+BG_PIDS+=("$!")
+for _ in $(seq 1 50); do
+    [[ $(http_code "$RECEIVER_URL/_fake/health") == 200 ]] && break
+    sleep 0.2
+done
+[[ $(http_code "$RECEIVER_URL/_fake/health") == 200 ]] ||
+    die "the webhook receiver did not start ($RUN/logs/webhook-receiver.log)"
+"$BIN/pathfinder" endpoints add "$RECEIVER_URL/chaos" --description "chaos receiver" --json >"$RUN/endpoint.json" ||
+    die "pathfinder endpoints add failed"
+python3 -c 'import json,sys; print(json.dumps([json.load(open(sys.argv[1]))["secret"]]))' "$RUN/endpoint.json" |
+    curl -s -o /dev/null --max-time 5 -XPOST --data-binary @- "$RECEIVER_URL/_fake/secrets" ||
+    die "could not hand the endpoint's secret to the receiver"
+say "outbound endpoint $RECEIVER_URL/chaos registered (receiver verifying with $RECEIVER_PYTHON)"
+
 # (Its stderr, where bash reports the children it reaps as "Killed", goes to a file.)
 supervise 2>>"$RUN/logs/supervisor.stderr" &
 SUPERVISOR_PID=$!
@@ -682,6 +715,8 @@ request_report "first, report-builders being killed" || true
 at $((L * 20 / 100))
 pg_outage fast "$PG_DOWN"
 at $((L * 30 / 100))
+curl -s -o /dev/null --max-time 5 -XPOST "$RECEIVER_URL/_fake/fail?seconds=$RECEIVER_OUTAGE&status=503" || true
+event "webhook receiver: answers 503 for ${RECEIVER_OUTAGE}s"
 fake_outage &
 OUTAGE_PID=$!
 BG_PIDS+=("$OUTAGE_PID")
@@ -729,6 +764,8 @@ wait_until "the classifier queue" "SELECT count(*) FROM events_raw WHERE status 
 digest_build "final, after the load" || true
 wait_until "digests to be sent" "SELECT count(*) FROM digests WHERE status <> 'sent'" || true
 wait_until "reports to be ready" "SELECT count(*) FROM reports WHERE status <> 'ready'" || true
+wait_until "outbound webhooks to be delivered" \
+    "SELECT count(*) FROM outbound_deliveries WHERE status <> 'delivered'" || true
 event "drain: done"
 sleep 1 # let the supervisor notice a late exit
 
@@ -752,7 +789,7 @@ say "checking (scripts/chaos/check.py)"
 CHECK_RC=0
 python3 scripts/chaos/check.py --db "$DATABASE_URL" --psql "$PSQL" --load-dir "$RUN/load" --fake "$FAKE_URL" \
     --levels "$RUN/levels.json" --reports "$RUN/reports-requested.txt" --supervisor "$RUN/supervisor.json" \
-    --json-out "$RUN/counts.json" >"$RUN/check.txt" || CHECK_RC=$?
+    --receiver "$RECEIVER_URL" --json-out "$RUN/counts.json" >"$RUN/check.txt" || CHECK_RC=$?
 
 # What was done, then what was checked.
 FAKE_STATE=$(curl -s --max-time 5 "$FAKE_URL/_fake/state" || echo '{}')

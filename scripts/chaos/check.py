@@ -22,6 +22,10 @@ Prints one line per check with the counts it compared, and exits 1 when any chec
     other month-to-date row exists; at most one month-end row per month.
 (e) nothing needed a manual step: no event, digest or report is failed or stuck; every process that exited was one
     the chaos killed (the supervisor restarts it, like an orchestrator would).
+(f) outbound webhooks (with --receiver): every detection has exactly one detection.created delivery and every sent
+    digest one digest.sent delivery, each `delivered`; the receiver (tests/fakes/webhook_receiver.py, which failed
+    for a while) accepted each one's webhook-id at least once, with a verified signature, and nothing else; a
+    member's events were first accepted in detection order.
 """
 
 import argparse
@@ -77,6 +81,58 @@ def describe_violation(v):
     return "%s: HTTP %s %s" % (v.get("key"), v.get("http"), v.get("body", ""))
 
 
+def check_outbound(args, rep, counts):
+    """(f): every event delivered (the receiver accepted it), none lost, a member's events in order."""
+    rows = psql(args, "SELECT o.id, o.message_id, o.event_type, coalesce(o.detection_id, -1), coalesce(o.digest_id, -1), "
+                      "o.status, o.attempts, coalesce(d.source || ':' || d.user_id, '') "
+                      "FROM outbound_deliveries o LEFT JOIN detections d ON d.id = o.detection_id ORDER BY o.id")
+    detections = {int(r[0]) for r in psql(args, "SELECT id FROM detections")}
+    sent_digests = {int(r[0]) for r in psql(args, "SELECT id FROM digests WHERE status = 'sent'")}
+    per_detection = Counter(int(r[3]) for r in rows if r[2] == "detection.created")
+    per_digest = Counter(int(r[4]) for r in rows if r[2] == "digest.sent")
+    problems = ["detection %d has %d deliveries" % (i, per_detection[i]) for i in sorted(detections)
+                if per_detection[i] != 1]
+    problems += ["sent digest %d has %d digest.sent deliveries" % (i, per_digest[i]) for i in sorted(sent_digests)
+                 if per_digest[i] != 1]
+    problems += ["delivery %s (%s) is %s after %s attempts" % (r[0], r[2], r[5], r[6]) for r in rows
+                 if r[5] != "delivered"]
+    with urllib.request.urlopen(args.receiver.rstrip("/") + "/_fake/deliveries", timeout=10) as r:
+        requests = json.load(r)
+    unverified = [q for q in requests if not q.get("verified")]
+    accepted_at = {}
+    for q in requests:
+        if q.get("accepted") and q.get("webhookId") not in accepted_at:
+            accepted_at[q["webhookId"]] = q["at"]
+    ids = {r[1] for r in rows}
+    problems += ["delivery %s (%s) was never accepted by the receiver" % (r[0], r[1]) for r in rows
+                 if r[1] not in accepted_at]
+    problems += ["the receiver accepted %s, which no delivery row names" % i for i in sorted(set(accepted_at) - ids)]
+    problems += ["unverified request %s: %s" % (q.get("webhookId"), q.get("verifyError")) for q in unverified]
+    by_member = defaultdict(list)
+    for r in rows:
+        if r[2] == "detection.created" and r[1] in accepted_at:
+            by_member[r[7]].append((int(r[3]), accepted_at[r[1]]))
+    out_of_order = []
+    for member, events in by_member.items():
+        times = [t for _, t in sorted(events)]
+        if times != sorted(times):
+            out_of_order.append("member %s: events first accepted out of detection order" % member)
+    failed_answers = sum(1 for q in requests if q.get("verified") and not q.get("accepted"))
+    repeats = len(requests) - failed_answers - len(accepted_at) - len(unverified)
+    rep.check(
+        "(f) every outbound webhook delivered, none lost, in order per member",
+        not (problems or out_of_order) and len(rows) > 0,
+        "%d deliveries (%d detection.created for %d detections, %d digest.sent for %d sent digests); receiver got "
+        "%d requests: %d refused during its outage, %d webhook-ids accepted, %d repeats of an accepted id "
+        "(at-least-once, allowed), %d unverified; %d members' events in order"
+        % (len(rows), sum(per_detection.values()), len(detections), sum(per_digest.values()), len(sent_digests),
+           len(requests), failed_answers, len(accepted_at), repeats, len(unverified), len(by_member)),
+        problems + out_of_order,
+    )
+    counts["f"] = {"deliveries": len(rows), "requests": len(requests), "refused": failed_answers,
+                   "accepted": len(accepted_at), "repeats": repeats}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
@@ -86,6 +142,7 @@ def main():
     ap.add_argument("--levels", required=True, help="JSON object title -> c_suite|vp|null")
     ap.add_argument("--reports", required=True, help="file with one requested report id per line")
     ap.add_argument("--supervisor", required=True, help="JSON: per service {killed, restarted, unexpected}")
+    ap.add_argument("--receiver", help="URL of the outbound webhook receiver fake (check (f))")
     ap.add_argument("--json-out", help="write the counts here")
     args = ap.parse_args()
 
@@ -301,6 +358,10 @@ def main():
         + ["month %s has %d month-end rows" % (m, month_end[m]) for m in dup_months],
     )
     counts["d"] = {"requested": len(requested), "rows": len(reports)}
+
+    # ------------------------------------------------------------------------------------- (f) outbound webhooks
+    if args.receiver:
+        check_outbound(args, rep, counts)
 
     # ---------------------------------------------------------------------------------------- (e) no manual step
     status_counts = {s: int(n) for s, n in psql(args, "SELECT status, count(*) FROM events_raw GROUP BY 1")}

@@ -5,10 +5,12 @@
 //!   exactly once per week, caught up when missed).
 //! - [`send::Sender`] claims pending digests under a lease, renders them ([`render`], templates in
 //!   `config/templates/`) and delivers them through the channel's [`transport`].
+//! - [`outbound::OutboundWorker`] delivers the outbound webhooks (Standard Webhooks events) to their endpoints.
 
 pub mod assemble;
 pub mod channels;
 pub mod content;
+pub mod outbound;
 pub mod render;
 pub mod send;
 pub mod startup;

@@ -1,5 +1,6 @@
 //! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler and the
-//! sending workers (woken by NOTIFY on new digests, polling otherwise).
+//! sending workers (woken by NOTIFY on new digests, polling otherwise), and the outbound webhook worker (woken by
+//! NOTIFY on new deliveries, polling otherwise).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio_util::sync::CancellationToken;
 
+use crate::outbound::OutboundWorker;
 use crate::render::Renderer;
 use crate::send::Sender;
 use crate::weekly::WeeklyDigestJob;
@@ -66,6 +68,12 @@ impl Application {
         let wake =
             pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_digests", shutdown.clone());
         let instance = uuid::Uuid::new_v4().simple().to_string();
+        let outbound =
+            OutboundWorker::new(format!("outbound-{}", &instance[..8]), pool.clone(), settings.outbound.clone())?;
+        let outbound_wake =
+            pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_outbound", shutdown.clone());
+        let outbound_shutdown = shutdown.clone();
+        let outbound_poll = Duration::from_millis(settings.outbound.poll_interval_ms);
         let sender = Sender {
             id: format!("digest-sender-{}", &instance[..8]),
             pool,
@@ -81,6 +89,10 @@ impl Application {
         tasks.spawn("sender", async move {
             let pass = || async { sender.run_once(PASS_SIZE).await.map(|pass| pass.claimed) };
             drain_until_stopped("digest pass", &wake, poll, &shutdown, pass).await;
+        });
+        tasks.spawn("outbound webhooks", async move {
+            let pass = || async { outbound.run_once().await.map(|pass| pass.claimed) };
+            drain_until_stopped("outbound pass", &outbound_wake, outbound_poll, &outbound_shutdown, pass).await;
         });
         tracing::info!("digest-sender running");
         let health_port = health.as_ref().map(|h| h.port);

@@ -33,6 +33,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this form did not come from the dashboard")]
     Forbidden,
+    /// An outbound webhook request refused (`pathfinder_core::outbound::OutboundError`): its own code and status.
+    #[error("{message}")]
+    Outbound { code: &'static str, status: u16, message: String },
     #[error("database unavailable, retry later")]
     DatabaseUnavailable { retry_after_secs: u64 },
 }
@@ -53,6 +56,7 @@ impl ApiError {
             Self::NotFound => "not-found",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::Outbound { code, .. } => code,
             Self::DatabaseUnavailable { .. } => "database-unavailable",
         }
     }
@@ -69,6 +73,7 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Outbound { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Self::DatabaseUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -2,6 +2,9 @@
 //! schemas below document the bodies. A test compares the document's operations with [`crate::startup::ROUTES`],
 //! the table the server registers, so the two cannot drift apart.
 
+use pathfinder_core::outbound::EventType;
+use pathfinder_core::outbound::deliveries::{Attempt, Delivery};
+use pathfinder_core::outbound::endpoints::{Endpoint, WithSecret};
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -131,7 +134,8 @@ pub struct ReportQueued {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
                           "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
-                          "reportsToRebuild": 1, "optedOut": false, "membersFound": 1,
+                          "reportsToRebuild": 1, "outboundPendingDropped": 1, "outboundDeliveriesDeleted": 2,
+                          "optedOut": false, "membersFound": 1,
                           "sources": [{"source": "community", "found": true, "events": 3, "dedupeKeys": 3,
                                        "seniorStates": 1, "detections": 2},
                                       {"source": "discourse", "found": false, "events": 0, "dedupeKeys": 0,
@@ -148,6 +152,10 @@ pub struct ErasureCounts {
     pub sent_digest_entries: u64,
     /// Reports sent back to report-builder to be rebuilt without the member.
     pub reports_to_rebuild: u64,
+    /// Outbound webhook deliveries not yet delivered: dropped, never sent.
+    pub outbound_pending_dropped: u64,
+    /// Every outbound webhook delivery of the member deleted (the dropped ones included).
+    pub outbound_deliveries_deleted: u64,
     pub opted_out: bool,
     /// How many of the sources erased held a member with this id.
     pub members_found: u64,
@@ -197,6 +205,25 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// `DELETE /admin/endpoints/{id}` answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "removed", "deliveriesDeleted": 12}))]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointRemoved {
+    pub status: String,
+    pub deliveries_deleted: i64,
+}
+
+/// `POST /admin/outbound-deliveries/{id}/resend` answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "queued", "wasStatus": "failed"}))]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryResent {
+    pub status: String,
+    /// The delivery's status before the resend.
+    pub was_status: String,
+}
+
 /// `/health` and `/ready`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready"}))]
@@ -235,6 +262,13 @@ impl Modify for BearerAuth {
         crate::routes::admin::generate_reports::post,
         crate::routes::admin::members::delete,
         crate::routes::admin::audit::get,
+        crate::routes::admin::endpoints::list,
+        crate::routes::admin::endpoints::add,
+        crate::routes::admin::endpoints::remove,
+        crate::routes::admin::endpoints::rotate_secret,
+        crate::routes::admin::endpoints::enable,
+        crate::routes::admin::outbound_deliveries::list,
+        crate::routes::admin::outbound_deliveries::resend,
         crate::routes::admin::dashboard::get,
         crate::routes::admin::dashboard::login,
         crate::routes::admin::dashboard::logout,
@@ -243,7 +277,9 @@ impl Modify for BearerAuth {
         crate::routes::admin::dashboard::report_file,
     ),
     components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
-                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
+                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord,
+                        crate::routes::admin::endpoints::NewEndpointBody, Endpoint, WithSecret, EventType,
+                        Delivery, Attempt, EndpointRemoved, DeliveryResent)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),

@@ -31,6 +31,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/generate-reports"),
     ("delete", "/admin/members/{userId}"),
     ("get", "/admin/audit"),
+    ("get", "/admin/endpoints"),
+    ("post", "/admin/endpoints"),
+    ("delete", "/admin/endpoints/{id}"),
+    ("post", "/admin/endpoints/{id}/rotate-secret"),
+    ("post", "/admin/endpoints/{id}/enable"),
+    ("get", "/admin/endpoints/{id}/deliveries"),
+    ("post", "/admin/outbound-deliveries/{id}/resend"),
     ("get", "/admin"),
     ("post", "/admin/login"),
     ("post", "/admin/logout"),
@@ -87,6 +94,7 @@ impl Application {
             discourse_erase_on_delete: settings.discourse.erase_on_delete,
             admin_token: settings.admin_token().map(str::to_owned),
             admin_label: settings.admin.token_label.clone(),
+            allow_private_targets: settings.outbound.allow_private_targets,
             tz: settings.tz(),
             digest_channels: digest_sender::channels::enabled(&settings),
             pages: load_pages(&settings.delivery.templates_dir)?,
@@ -115,6 +123,16 @@ impl Application {
                 .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
                 .route("/admin/members/{userId}", web::delete().to(routes::admin::members::delete))
                 .route("/admin/audit", web::get().to(routes::admin::audit::get))
+                .route("/admin/endpoints", web::get().to(routes::admin::endpoints::list))
+                .route("/admin/endpoints", web::post().to(routes::admin::endpoints::add))
+                .route("/admin/endpoints/{id}", web::delete().to(routes::admin::endpoints::remove))
+                .route("/admin/endpoints/{id}/rotate-secret", web::post().to(routes::admin::endpoints::rotate_secret))
+                .route("/admin/endpoints/{id}/enable", web::post().to(routes::admin::endpoints::enable))
+                .route("/admin/endpoints/{id}/deliveries", web::get().to(routes::admin::outbound_deliveries::list))
+                .route(
+                    "/admin/outbound-deliveries/{id}/resend",
+                    web::post().to(routes::admin::outbound_deliveries::resend),
+                )
                 .route("/admin", web::get().to(routes::admin::dashboard::get))
                 .route("/admin/login", web::post().to(routes::admin::dashboard::login))
                 .route("/admin/logout", web::post().to(routes::admin::dashboard::logout))

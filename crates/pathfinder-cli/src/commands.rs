@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod classify;
 pub mod digests;
+pub mod endpoints;
 pub mod forget;
 pub mod import;
 pub mod jobs;

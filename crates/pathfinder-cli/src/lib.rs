@@ -11,7 +11,7 @@ use pathfinder_core::Settings;
 #[command(
     name = "pathfinder",
     version,
-    about = "Operate CaptPathfinder: schema, classification, schedules, jobs, import, reports, erasure, audit."
+    about = "Operate CaptPathfinder: schema, classification, schedules, jobs, import, reports, webhooks, erasure, audit."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -32,6 +32,11 @@ enum Command {
     Digests {
         #[command(subcommand)]
         command: commands::digests::DigestsCommand,
+    },
+    /// Outbound webhook endpoints (Standard Webhooks): add, list, remove, rotate-secret, enable, deliveries, resend.
+    Endpoints {
+        #[command(subcommand)]
+        command: commands::endpoints::EndpointsCommand,
     },
     /// Load a member roster (CSV or a Discourse user export) as the baseline: seniors stored, no detections.
     Import(commands::import::ImportArgs),
@@ -83,6 +88,7 @@ pub fn main() -> ExitCode {
             Command::Schedule(args) => commands::schedule::run(&settings, &args),
             Command::Jobs { command } => commands::jobs::run(&settings, command).await,
             Command::Digests { command } => commands::digests::run(&settings, command).await,
+            Command::Endpoints { command } => commands::endpoints::run(&settings, command).await,
             Command::Forget(args) => commands::forget::run(&settings, &args).await,
             Command::Import(args) => commands::import::run(&settings, &args).await,
             Command::Report { command } => commands::report::run(&settings, command).await,

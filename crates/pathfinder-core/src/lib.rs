@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod listen;
 pub mod member;
 pub mod migrations;
+pub mod outbound;
 pub mod privacy;
 pub mod schedule;
 pub mod service;

@@ -13,7 +13,7 @@ mod webhook_secrets;
 
 pub use model::{
     ClassifierSettings, DatabaseSettings, DeliverySettings, DigestSettings, DiscourseSettings, EnrichmentSettings,
-    IngestSettings, LogFormat, Settings, StorageSettings, redact_url,
+    IngestSettings, LogFormat, OutboundSettings, Settings, StorageSettings, redact_url,
 };
 pub use webhook_secrets::{WebhookSecrets, decode_standard_secret};
 

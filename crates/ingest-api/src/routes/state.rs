@@ -25,6 +25,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Who admin-token actions are recorded as in the audit log (`PATHFINDER_ADMIN__TOKEN_LABEL`).
     pub admin_label: String,
+    /// Outbound webhook endpoints may be on private addresses (`PATHFINDER_OUTBOUND__ALLOW_PRIVATE_TARGETS`).
+    pub allow_private_targets: bool,
     pub tz: chrono_tz::Tz,
     pub digest_channels: Vec<digest_sender::assemble::Channel>,
     /// The dashboard's pages (config/templates/admin-*.html).

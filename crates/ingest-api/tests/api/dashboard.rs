@@ -37,7 +37,11 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
 
     app.post_community(&seed("dash-1", "Job Title", Some("Chief Revenue Officer"))).await;
     app.sql(
-        "INSERT INTO detections (event_id, user_id, username, title, seniority, kind, rule, rules_version)
+        "INSERT INTO outbound_endpoints (url, event_types, secret, status, disabled_at, disabled_reason)
+         VALUES ('https://crm.example.com/hook', ARRAY['detection.created'], 'whsec_ZGFzaGJvYXJk', 'enabled', NULL, NULL),
+                ('https://old.example.com/hook', ARRAY['digest.sent'], 'whsec_ZGFzaGJvYXJk', 'disabled', now(),
+                 'no delivery succeeded for 5 days');
+         INSERT INTO detections (event_id, user_id, username, title, seniority, kind, rule, rules_version)
          VALUES (1, 'dash-1', 'grace', 'Chief Revenue Officer', 'c_suite', 'new', 'chief-officer', 'v1');
          INSERT INTO reports (month, kind, status, period_start, period_end, attempts, last_error)
          VALUES ('2026-10-01', 'month_to_date', 'failed', '2026-10-01', '2026-10-15', 5, 'cannot write 2026-10');",
@@ -52,6 +56,12 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
     assert!(html.contains("Chief Revenue Officer") && html.contains("grace"), "the detection is on the page");
     assert!(html.contains("<span class=\"error\">cannot write 2026-10</span>"), "a failed report shows its error");
     assert!(!html.contains("<script"), "no script");
+    assert!(
+        html.contains("https://crm.example.com/hook</td><td>enabled</td><td>1</td>"),
+        "one delivery waiting: {html}"
+    );
+    assert!(html.contains("<span class=\"error\">no delivery succeeded for 5 days</span>"), "why it is disabled");
+    assert!(!html.contains("whsec_"), "never a secret");
     let csrf =
         html.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("csrf").to_string();
 

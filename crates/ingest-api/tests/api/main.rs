@@ -13,6 +13,7 @@ mod logging;
 mod observability;
 mod openapi;
 mod outage;
+mod outbound_endpoints;
 mod privacy;
 mod refused;
 mod schemathesis;

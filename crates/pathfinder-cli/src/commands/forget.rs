@@ -51,6 +51,8 @@ pub async fn run(settings: &Settings, args: &ForgetArgs) -> anyhow::Result<()> {
         ("digests left empty, deleted", erased.emptied_digests_deleted),
         ("entries in sent digests", erased.sent_digest_entries),
         ("reports queued to be rebuilt without them", erased.reports_to_rebuild),
+        ("outbound webhook deliveries not yet sent, dropped", erased.outbound_pending_dropped),
+        ("outbound webhook deliveries deleted in all", erased.outbound_deliveries_deleted),
     ];
     for (what, count) in lines {
         println!("  {count:>6}  {what}");

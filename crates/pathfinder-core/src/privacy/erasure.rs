@@ -6,7 +6,8 @@
 //!
 //! Removed: raw events and their dedupe keys, the member's `user_state` row, their detections (with the enrichment
 //! columns, email and company), their places in digests not yet sent (a digest left empty is deleted; the others
-//! shrink), and, through the detections, their lines in sent digests. Reports whose period holds one of the
+//! shrink), through the detections, their lines in sent digests, and their outbound webhook deliveries (those not yet
+//! delivered are dropped, never sent; the count of both is in the audit entry). Reports whose period holds one of the
 //! member's detections go back to `pending`, so report-builder rebuilds their files without the member. The
 //! member's reconciliation record (`reconcile_titles`: a hash of the last title the Discourse reconciliation saw) is
 //! deleted too, counted with the raw events. The erasure is recorded in the audit log (one entry) under the id's
@@ -34,6 +35,10 @@ pub struct Erasure {
     pub emptied_digests_deleted: u64,
     pub sent_digest_entries: u64,
     pub reports_to_rebuild: u64,
+    /// Outbound webhook deliveries of the member not yet delivered (pending or in flight): dropped, never sent.
+    pub outbound_pending_dropped: u64,
+    /// Every outbound webhook delivery of the member deleted (the pending ones included), with its attempts.
+    pub outbound_deliveries_deleted: u64,
     pub opted_out: bool,
     /// How many of the sources erased held a member with this id.
     pub members_found: u64,
@@ -89,6 +94,11 @@ UPDATE reports r SET status = 'pending', attempts = 0, next_attempt_at = now(), 
 WHERE r.status <> 'building'
   AND EXISTS (SELECT 1 FROM unnest($1::timestamptz[]) AS t(at) WHERE t.at >= r.period_start AND t.at < r.period_end)";
 
+/// The member's outbound webhook deliveries (they carry the member's data): (not yet delivered, all).
+const DELETE_OUTBOUND: &str = "
+WITH gone AS (DELETE FROM outbound_deliveries WHERE source = $1 AND user_id = $2 RETURNING status)
+SELECT count(*) FILTER (WHERE status IN ('pending', 'delivering')), count(*) FROM gone";
+
 const DELETE_DETECTIONS: &str = "DELETE FROM detections WHERE id = ANY($1)";
 const DELETE_STATE: &str = "DELETE FROM user_state WHERE source = $1 AND user_id = $2";
 const DELETE_EVENTS: &str = "DELETE FROM events_raw WHERE source = $1 AND user_id = $2";
@@ -142,6 +152,13 @@ async fn erase_on_source(
     let detected_at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.get(1)).collect();
     let mut own = SourceErasure { source, found: false, events: 0, dedupe_keys: 0, senior_states: 0, detections: 0 };
 
+    let outbound = tx.query_one(DELETE_OUTBOUND, &[&name, &user_id]).await?;
+    let (pending, deleted): (i64, i64) = (outbound.get(0), outbound.get(1));
+    erased.outbound_pending_dropped += u64::try_from(pending).unwrap_or(0);
+    erased.outbound_deliveries_deleted += u64::try_from(deleted).unwrap_or(0);
+    if pending > 0 {
+        tracing::info!(source = name, dropped = pending, "erasure: pending outbound deliveries dropped");
+    }
     if !detection_ids.is_empty() {
         let mut emptied: Vec<i64> = Vec::new();
         for row in tx.query(UNSENT_DIGESTS, &[&detection_ids]).await? {

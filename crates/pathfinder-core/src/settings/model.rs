@@ -40,6 +40,7 @@ pub struct Settings {
     pub enrichment: EnrichmentSettings,
     pub digest: DigestSettings,
     pub delivery: DeliverySettings,
+    pub outbound: OutboundSettings,
     pub storage: StorageSettings,
     pub admin: AdminSettings,
     pub retention: RetentionSettings,
@@ -118,6 +119,31 @@ pub struct DeliverySettings {
     pub lease_secs: i64,
     /// Milliseconds between polls of the digest queue when no NOTIFY arrives.
     pub poll_interval_ms: u64,
+}
+
+/// Outbound webhooks (Standard Webhooks) delivered by digest-sender.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboundSettings {
+    /// Allow endpoints on loopback, private, link-local and other non-public addresses (tests, private networks).
+    pub allow_private_targets: bool,
+    /// Milliseconds one delivery request may take.
+    pub timeout_ms: u64,
+    /// Seconds before the first retry; each later retry waits twice as long (with jitter), up to `retry_max_delay_secs`.
+    pub retry_base_secs: u64,
+    /// Longest pause between two retries.
+    pub retry_max_delay_secs: u64,
+    /// Hours a delivery is retried before it is `failed`.
+    pub retry_hours: u32,
+    /// Days an endpoint may fail without one success before it is disabled.
+    pub disable_after_days: u32,
+    /// Seconds a claimed delivery is kept from other workers.
+    pub lease_secs: i64,
+    /// Milliseconds between polls of the delivery queue when no NOTIFY arrives.
+    pub poll_interval_ms: u64,
+    /// Deliveries in flight at once per digest-sender process.
+    pub concurrency: usize,
+    /// Seconds a detection's first delivery waits for its enrichment (when enrichment is on) before going without.
+    pub enrichment_wait_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -339,6 +365,7 @@ impl fmt::Debug for Settings {
             .field("enrichment", &self.enrichment)
             .field("digest", &self.digest)
             .field("delivery", &self.delivery)
+            .field("outbound", &self.outbound)
             .field("storage", &self.storage)
             .field("aa_control_room_url", &self.aa_control_room_url)
             .field("aa_username", &self.aa_username)

@@ -95,6 +95,7 @@ impl Settings {
             positive("PATHFINDER_ENRICHMENT__TIMEOUT_MS", self.enrichment.timeout_ms)?;
             positive("PATHFINDER_ENRICHMENT__MAX_ATTEMPTS", self.enrichment.max_attempts.max(0) as u64)?;
         }
+        self.validate_outbound()?;
         if self.discourse.job_title_field_id.trim().is_empty() {
             return Err(SettingsError::new("PATHFINDER_DISCOURSE__JOB_TITLE_FIELD_ID", "must not be empty"));
         }
@@ -122,6 +123,26 @@ impl Settings {
                 u64::from(self.discourse.reconcile_requests_per_minute),
             )?;
             positive("PATHFINDER_DISCOURSE__RECONCILE_TIMEOUT_MS", self.discourse.reconcile_timeout_ms)?;
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn validate_outbound(&self) -> Result<(), SettingsError> {
+        let outbound = &self.outbound;
+        positive("PATHFINDER_OUTBOUND__TIMEOUT_MS", outbound.timeout_ms)?;
+        positive("PATHFINDER_OUTBOUND__RETRY_BASE_SECS", outbound.retry_base_secs)?;
+        positive("PATHFINDER_OUTBOUND__RETRY_MAX_DELAY_SECS", outbound.retry_max_delay_secs)?;
+        positive("PATHFINDER_OUTBOUND__RETRY_HOURS", u64::from(outbound.retry_hours))?;
+        positive("PATHFINDER_OUTBOUND__DISABLE_AFTER_DAYS", u64::from(outbound.disable_after_days))?;
+        positive("PATHFINDER_OUTBOUND__POLL_INTERVAL_MS", outbound.poll_interval_ms)?;
+        positive("PATHFINDER_OUTBOUND__CONCURRENCY", outbound.concurrency as u64)?;
+        if outbound.lease_secs.max(0) as u64 * 1000 <= outbound.timeout_ms {
+            return Err(SettingsError::new(
+                "PATHFINDER_OUTBOUND__LEASE_SECS",
+                "must be longer than PATHFINDER_OUTBOUND__TIMEOUT_MS, so a delivery in flight keeps its claim",
+            ));
         }
         Ok(())
     }

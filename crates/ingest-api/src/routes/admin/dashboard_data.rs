@@ -19,6 +19,8 @@ pub struct Dashboard {
     pub digests: Vec<StatusCount>,
     pub failed_digests: Vec<FailedDigest>,
     pub reports: Vec<ReportRow>,
+    /// Outbound webhook endpoints with their delivery counts (never their secrets).
+    pub endpoints: Vec<pathfinder_core::outbound::endpoints::Endpoint>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,7 +92,7 @@ SELECT (SELECT count(*) FROM events_raw),
        (SELECT count(*) FROM detections WHERE detected_at > now() - interval '7 days'),
        (SELECT min(received_at) FROM events_raw WHERE status = 'pending')";
 
-pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dashboard, tokio_postgres::Error> {
+pub async fn load(client: &(impl GenericClient + Sync), tz: chrono_tz::Tz) -> Result<Dashboard, tokio_postgres::Error> {
     let row = client.query_one(COUNTS, &[]).await?;
     let oldest: Option<DateTime<Utc>> = row.get(8);
     let oldest_pending =
@@ -164,6 +166,7 @@ pub async fn load(client: &impl GenericClient, tz: chrono_tz::Tz) -> Result<Dash
         digests,
         failed_digests,
         reports,
+        endpoints: pathfinder_core::outbound::endpoints::list(client).await?,
     })
 }
 
