@@ -1,17 +1,31 @@
-//! Writing one batch of roster rows: each in its own transaction holding the classifier's per-member locks, so an
-//! import is safe while classifiers run. A batch is idempotent (a row equal to the stored state changes nothing,
-//! a stored state newer than `as_of` is kept), so a crash between batches loses nothing and a rerun of the same
-//! command writes nothing twice.
+//! The writing half of an import: each batch of classified members in its own transaction, holding the
+//! classifier's per-member lock of every member it may write (the file's seniors, and the members stored for the
+//! source whom the file shows not senior), so an import is safe while classifiers run. Members neither senior in
+//! the file nor stored are not locked: nothing is written for them. A batch is idempotent (a member equal to its
+//! stored state changes nothing, a stored state newer than `as_of` is kept), so a crash between batches loses
+//! nothing and a rerun of the same command writes nothing twice.
+//!
+//! Batches commit without waiting for the WAL flush (`synchronous_commit = off`): a database crash may undo the
+//! last batches of an import that has not finished, which a rerun writes again. The audit entry that ends an import
+//! commits synchronously, and a flush covers every earlier commit, so an import reported done is durable.
+//!
+//! Statements are prepared once and sent pipelined, two at a time, so a batch takes five round trips.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use pathfinder_classify::Classifier;
-use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
 
-use super::{RosterRow, Summary};
+use super::Summary;
+use super::batches::Member;
 
-const LOCK: &str = crate::batch::LOCK_MEMBERS;
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+
+/// Which of the given members (the file's non-seniors) are stored: they may need to be removed.
+const FIND_STORED: &str = "SELECT user_id FROM user_state WHERE source = $1 AND user_id = ANY($2)";
 
 const STORED: &str = "
 SELECT user_id, title, seniority, rule, coalesce(username, ''), updated_at FROM user_state
@@ -38,88 +52,136 @@ struct Stored {
     updated_at: DateTime<Utc>,
 }
 
-/// Applies `rows` (one batch) for `source`; counts into `summary`. With `dry_run` the transaction is rolled back.
-pub async fn apply_batch(
-    client: &mut Client,
-    source: &str,
-    rows: Vec<RosterRow>,
-    rules: &Classifier,
+/// Writes batches for one source, one rules version and one `as_of`.
+pub struct Writer {
+    source: &'static str,
+    rules_version: String,
     as_of: DateTime<Utc>,
     dry_run: bool,
-    summary: &mut Summary,
-) -> Result<(), tokio_postgres::Error> {
-    // The last row of a member wins, as it would across batches.
-    let mut latest: HashMap<String, RosterRow> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        latest.insert(row.user_id.clone(), row);
-    }
-    let mut ids: Vec<&str> = latest.keys().map(String::as_str).collect();
-    ids.sort_unstable();
-    let sources = vec![source; ids.len()];
-    let tx = client.transaction().await?;
-    tx.execute(LOCK, &[&sources, &ids]).await?;
-    let stored: HashMap<String, Stored> = tx
-        .query(STORED, &[&source, &ids])
-        .await?
-        .into_iter()
-        .map(|r| {
-            let stored = Stored {
-                title: r.get(1),
-                seniority: r.get(2),
-                rule: r.get(3),
-                username: r.get(4),
-                updated_at: r.get(5),
-            };
-            (r.get(0), stored)
-        })
-        .collect();
+    find_stored: Statement,
+    lock: Statement,
+    stored: Statement,
+    upsert: Statement,
+    remove: Statement,
+}
 
-    let mut upsert: Vec<(&str, Option<&str>, &str, &'static str, String)> = Vec::new();
-    let mut remove: Vec<&str> = Vec::new();
-    for id in &ids {
-        let row = &latest[*id];
-        let result = rules.classify(&row.title);
-        let senior = result.seniority.zip(result.rule);
-        if senior.is_some() {
-            summary.seniors += 1;
-        } else {
-            summary.not_senior += 1;
+impl Writer {
+    /// Prepares the statements on `client`. With `dry_run` every batch is rolled back.
+    pub async fn prepare(
+        client: &Client,
+        source: &'static str,
+        rules_version: &str,
+        as_of: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<Self, tokio_postgres::Error> {
+        let (find_stored, lock, stored, upsert, remove) = tokio::try_join!(
+            client.prepare(FIND_STORED),
+            client.prepare(crate::batch::LOCK_MEMBERS),
+            client.prepare(STORED),
+            client.prepare(UPSERT),
+            client.prepare(REMOVE),
+        )?;
+        Ok(Self {
+            source,
+            rules_version: rules_version.to_string(),
+            as_of,
+            dry_run,
+            find_stored,
+            lock,
+            stored,
+            upsert,
+            remove,
+        })
+    }
+
+    /// Applies one batch of distinct members; counts into `summary`.
+    pub async fn apply(
+        &self,
+        client: &mut Client,
+        members: &[Member],
+        summary: &mut Summary,
+    ) -> Result<(), tokio_postgres::Error> {
+        let source = self.source;
+        let (seniors, others): (Vec<&Member>, Vec<&Member>) = members.iter().partition(|m| m.senior.is_some());
+        summary.seniors += seniors.len() as u64;
+        summary.not_senior += others.len() as u64;
+        let other_ids: Vec<&str> = others.iter().map(|m| m.user_id.as_str()).collect();
+
+        let tx = client.transaction().await?;
+        let find_params: [Param; 2] = [&source, &other_ids];
+        let ((), found) = tokio::try_join!(tx.batch_execute(ASYNC_COMMIT), tx.query(&self.find_stored, &find_params))?;
+        let found: Vec<String> = found.iter().map(|r| r.get(0)).collect();
+        let mut locked: Vec<&str> = seniors.iter().map(|m| m.user_id.as_str()).collect();
+        locked.extend(found.iter().map(String::as_str));
+        let sources = vec![source; locked.len()];
+        let (lock_params, stored_params): ([Param; 2], [Param; 2]) = ([&sources, &locked], [&source, &locked]);
+        let (_, stored) =
+            tokio::try_join!(tx.execute(&self.lock, &lock_params), tx.query(&self.stored, &stored_params))?;
+        let stored: HashMap<String, Stored> = stored
+            .into_iter()
+            .map(|r| {
+                let stored = Stored {
+                    title: r.get(1),
+                    seniority: r.get(2),
+                    rule: r.get(3),
+                    username: r.get(4),
+                    updated_at: r.get(5),
+                };
+                (r.get(0), stored)
+            })
+            .collect();
+
+        let mut upsert: Vec<&Member> = Vec::with_capacity(seniors.len());
+        let mut remove: Vec<&str> = Vec::new();
+        for member in seniors.into_iter().chain(others.into_iter().filter(|m| stored.contains_key(&m.user_id))) {
+            match (stored.get(&member.user_id), &member.senior) {
+                (Some(s), _) if s.updated_at > self.as_of => summary.kept_newer += 1,
+                (None, None) => {}
+                (None, Some(_)) => {
+                    summary.added += 1;
+                    upsert.push(member);
+                }
+                (Some(s), Some((level, rule)))
+                    if s.title == member.title
+                        && s.seniority == level.as_str()
+                        && s.rule == *rule
+                        && member.username.as_deref().is_none_or(|u| u == s.username) =>
+                {
+                    summary.unchanged += 1;
+                }
+                (Some(_), Some(_)) => {
+                    summary.updated += 1;
+                    upsert.push(member);
+                }
+                (Some(_), None) => {
+                    summary.removed += 1;
+                    remove.push(&member.user_id);
+                }
+            }
         }
-        match (stored.get(*id), senior) {
-            (Some(s), _) if s.updated_at > as_of => summary.kept_newer += 1,
-            (None, None) => {}
-            (None, Some((level, rule))) => {
-                summary.added += 1;
-                upsert.push((id, row.username.as_deref(), &row.title, level.as_str(), rule.to_string()));
+        let users: Vec<&str> = upsert.iter().map(|m| m.user_id.as_str()).collect();
+        let names: Vec<Option<&str>> = upsert.iter().map(|m| m.username.as_deref()).collect();
+        let titles: Vec<&str> = upsert.iter().map(|m| m.title.as_str()).collect();
+        let (levels, rules): (Vec<&str>, Vec<&str>) = upsert
+            .iter()
+            .filter_map(|m| m.senior.as_ref())
+            .map(|(level, rule)| (level.as_str(), rule.as_str()))
+            .unzip();
+        let upserted = async {
+            if users.is_empty() {
+                return Ok(0);
             }
-            (Some(s), Some((level, rule)))
-                if s.title == row.title
-                    && s.seniority == level.as_str()
-                    && s.rule == rule
-                    && row.username.as_deref().is_none_or(|u| u == s.username) =>
-            {
-                summary.unchanged += 1;
+            let params: [Param; 8] =
+                [&source, &users, &names, &titles, &levels, &rules, &self.rules_version, &self.as_of];
+            tx.execute(&self.upsert, &params).await
+        };
+        let removed = async {
+            if remove.is_empty() {
+                return Ok(0);
             }
-            (Some(_), Some((level, rule))) => {
-                summary.updated += 1;
-                upsert.push((id, row.username.as_deref(), &row.title, level.as_str(), rule.to_string()));
-            }
-            (Some(_), None) => {
-                summary.removed += 1;
-                remove.push(id);
-            }
-        }
+            tx.execute(&self.remove, &[&source, &remove]).await
+        };
+        tokio::try_join!(upserted, removed)?;
+        if self.dry_run { tx.rollback().await } else { tx.commit().await }
     }
-    if !upsert.is_empty() {
-        let users: Vec<&str> = upsert.iter().map(|u| u.0).collect();
-        let names: Vec<Option<&str>> = upsert.iter().map(|u| u.1).collect();
-        let titles: Vec<&str> = upsert.iter().map(|u| u.2).collect();
-        let levels: Vec<&str> = upsert.iter().map(|u| u.3).collect();
-        let matched: Vec<&str> = upsert.iter().map(|u| u.4.as_str()).collect();
-        tx.execute(UPSERT, &[&source, &users, &names, &titles, &levels, &matched, &rules.version(), &as_of]).await?;
-    }
-    if !remove.is_empty() {
-        tx.execute(REMOVE, &[&source, &remove]).await?;
-    }
-    if dry_run { tx.rollback().await } else { tx.commit().await }
 }
