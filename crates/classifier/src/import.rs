@@ -64,6 +64,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds the write counts of one batch.
+    fn add(&mut self, batch: &Summary) {
+        self.seniors += batch.seniors;
+        self.not_senior += batch.not_senior;
+        self.added += batch.added;
+        self.updated += batch.updated;
+        self.unchanged += batch.unchanged;
+        self.kept_newer += batch.kept_newer;
+        self.removed += batch.removed;
+    }
+
     fn bad_row(&mut self, bad: BadRow) {
         self.bad_rows += 1;
         if self.bad.len() < LISTED_BAD_ROWS {
@@ -94,7 +105,7 @@ pub async fn run<R: Read + Send + 'static>(
         }
     }
     let source = options.source.as_str();
-    let writer = apply::Writer::prepare(client, source, rules.version(), options.as_of, options.dry_run).await?;
+    let mut writer = apply::Writer::prepare(client, source, rules.version(), options.as_of, options.dry_run).await?;
     let (mut received, reader) =
         batches::spawn(open()?, options.format, options.title_field.clone(), Arc::clone(rules));
     while let Some(batch) = received.recv().await {

@@ -11,9 +11,10 @@
 //!
 //! Statements are prepared once and sent pipelined, two at a time, so a batch takes five round trips.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
@@ -22,25 +23,46 @@ use super::batches::Member;
 
 type Param<'a> = &'a (dyn ToSql + Sync);
 
+/// A prepared statement's generic plan is fixed when the table is small (a fresh import starts with none of the
+/// source's members): a sequential scan, which the same statement keeps as the table grows, testing every row
+/// against thousands of ids (seconds a batch). Each execution is planned for the table as it is instead.
+const CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
+
 const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 
-/// Which of the given members (the file's non-seniors) are stored: they may need to be removed.
-const FIND_STORED: &str = "SELECT user_id FROM user_state WHERE source = $1 AND user_id = ANY($2)";
+/// The source's stored members, read once when the import starts.
+const KNOWN: &str = "SELECT user_id FROM user_state WHERE source = $1";
 
 const STORED: &str = "
 SELECT user_id, title, seniority, rule, coalesce(username, ''), updated_at FROM user_state
 WHERE source = $1 AND user_id = ANY($2) FOR UPDATE";
 
-/// New seniors and changed ones; a changed member keeps `senior_since` and `last_event_id`.
-const UPSERT: &str = "
-INSERT INTO user_state (source, user_id, username, title, seniority, rule, rules_version, last_event_id, senior_since,
-                        updated_at)
-SELECT $1, u, n, t, s, r, $7, 0, $8, $8 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    AS m(u, n, t, s, r)
-ON CONFLICT (source, user_id) DO UPDATE SET
-    username = coalesce(EXCLUDED.username, user_state.username), title = EXCLUDED.title,
-    seniority = EXCLUDED.seniority, rule = EXCLUDED.rule, rules_version = EXCLUDED.rules_version,
-    updated_at = EXCLUDED.updated_at";
+macro_rules! insert_seniors {
+    ($on_conflict:literal) => {
+        concat!(
+            "INSERT INTO user_state (source, user_id, username, title, seniority, rule, rules_version, last_event_id,
+                                     senior_since, updated_at)
+             SELECT $1, u, n, t, s, r, $7, 0, $8, $8
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS m(u, n, t, s, r) ",
+            $on_conflict
+        )
+    };
+}
+
+/// Seniors not stored when the import began: a plain insert, a third cheaper than one with `ON CONFLICT`.
+const INSERT_NEW: &str = insert_seniors!("");
+
+/// The same when [`INSERT_NEW`] met a member stored since the import began (by a webhook, so newer than the file,
+/// and kept): the batch is written again with this.
+const INSERT_NEW_UNLESS_STORED: &str = insert_seniors!("ON CONFLICT (source, user_id) DO NOTHING");
+
+/// Changed seniors; a changed member keeps `senior_since` and `last_event_id`.
+const UPSERT: &str = insert_seniors!(
+    "ON CONFLICT (source, user_id) DO UPDATE SET
+         username = coalesce(EXCLUDED.username, user_state.username), title = EXCLUDED.title,
+         seniority = EXCLUDED.seniority, rule = EXCLUDED.rule, rules_version = EXCLUDED.rules_version,
+         updated_at = EXCLUDED.updated_at"
+);
 
 const REMOVE: &str = "DELETE FROM user_state WHERE source = $1 AND user_id = ANY($2)";
 
@@ -58,15 +80,19 @@ pub struct Writer {
     rules_version: String,
     as_of: DateTime<Utc>,
     dry_run: bool,
-    find_stored: Statement,
+    /// The source's members stored when the import began, and those it has written since.
+    known: HashSet<String>,
     lock: Statement,
     stored: Statement,
+    insert_new: Statement,
+    insert_new_unless_stored: Statement,
     upsert: Statement,
     remove: Statement,
 }
 
 impl Writer {
-    /// Prepares the statements on `client`. With `dry_run` every batch is rolled back.
+    /// Prepares the statements on `client` (a connection of the import's own: its plan cache mode is set) and reads
+    /// which members the source has stored. With `dry_run` every batch is rolled back.
     pub async fn prepare(
         client: &Client,
         source: &'static str,
@@ -74,10 +100,14 @@ impl Writer {
         as_of: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<Self, tokio_postgres::Error> {
-        let (find_stored, lock, stored, upsert, remove) = tokio::try_join!(
-            client.prepare(FIND_STORED),
+        client.batch_execute(CUSTOM_PLANS).await?;
+        let known_params: [Param; 1] = [&source];
+        let (known, lock, stored, insert_new, insert_new_unless_stored, upsert, remove) = tokio::try_join!(
+            client.query(KNOWN, &known_params),
             client.prepare(crate::batch::LOCK_MEMBERS),
             client.prepare(STORED),
+            client.prepare(INSERT_NEW),
+            client.prepare(INSERT_NEW_UNLESS_STORED),
             client.prepare(UPSERT),
             client.prepare(REMOVE),
         )?;
@@ -86,37 +116,79 @@ impl Writer {
             rules_version: rules_version.to_string(),
             as_of,
             dry_run,
-            find_stored,
+            known: known.iter().map(|r| r.get(0)).collect(),
             lock,
             stored,
+            insert_new,
+            insert_new_unless_stored,
             upsert,
             remove,
         })
     }
 
-    /// Applies one batch of distinct members; counts into `summary`.
+    /// Applies one batch of distinct members; counts into `summary`. A member the source had not stored when the
+    /// import began, and whom the file shows not senior, needs nothing; a new senior is inserted unless a webhook
+    /// stored it since (then that newer state is kept); the others are compared with their stored state.
     pub async fn apply(
-        &self,
+        &mut self,
         client: &mut Client,
         members: &[Member],
         summary: &mut Summary,
     ) -> Result<(), tokio_postgres::Error> {
+        let mut counted = Summary::default();
+        let written = match self.apply_once(client, members, &mut counted, false).await {
+            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                counted = Summary::default();
+                self.apply_once(client, members, &mut counted, true).await
+            }
+            other => other,
+        }?;
+        summary.add(&counted);
+        self.known.extend(written);
+        Ok(())
+    }
+
+    /// One attempt at a batch; the members it wrote. `unless_stored`: new seniors may have been stored meanwhile.
+    async fn apply_once(
+        &self,
+        client: &mut Client,
+        members: &[Member],
+        summary: &mut Summary,
+        unless_stored: bool,
+    ) -> Result<Vec<String>, tokio_postgres::Error> {
         let source = self.source;
-        let (seniors, others): (Vec<&Member>, Vec<&Member>) = members.iter().partition(|m| m.senior.is_some());
-        summary.seniors += seniors.len() as u64;
-        summary.not_senior += others.len() as u64;
-        let other_ids: Vec<&str> = others.iter().map(|m| m.user_id.as_str()).collect();
+        let seniors = members.iter().filter(|m| m.senior.is_some()).count() as u64;
+        summary.seniors += seniors;
+        summary.not_senior += members.len() as u64 - seniors;
+        let (known, new): (Vec<&Member>, Vec<&Member>) = members.iter().partition(|m| self.known.contains(&m.user_id));
+        let new: Vec<&Member> = new.into_iter().filter(|m| m.senior.is_some()).collect();
+        let known_ids: Vec<&str> = known.iter().map(|m| m.user_id.as_str()).collect();
+        let mut locked: Vec<&str> = new.iter().map(|m| m.user_id.as_str()).collect();
+        locked.extend(&known_ids);
+        let sources = vec![source; locked.len()];
+        let new_rows = Rows::of(&new);
 
         let tx = client.transaction().await?;
-        let find_params: [Param; 2] = [&source, &other_ids];
-        let ((), found) = tokio::try_join!(tx.batch_execute(ASYNC_COMMIT), tx.query(&self.find_stored, &find_params))?;
-        let found: Vec<String> = found.iter().map(|r| r.get(0)).collect();
-        let mut locked: Vec<&str> = seniors.iter().map(|m| m.user_id.as_str()).collect();
-        locked.extend(found.iter().map(String::as_str));
-        let sources = vec![source; locked.len()];
-        let (lock_params, stored_params): ([Param; 2], [Param; 2]) = ([&sources, &locked], [&source, &locked]);
-        let (_, stored) =
-            tokio::try_join!(tx.execute(&self.lock, &lock_params), tx.query(&self.stored, &stored_params))?;
+        let lock_params: [Param; 2] = [&sources, &locked];
+        let stored_params: [Param; 2] = [&source, &known_ids];
+        let insert_params = new_rows.params(&source, &self.rules_version, &self.as_of);
+        let stored = async {
+            if known_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            tx.query(&self.stored, &stored_params).await
+        };
+        let inserted = async {
+            if new.is_empty() {
+                return Ok(0);
+            }
+            let statement = if unless_stored { &self.insert_new_unless_stored } else { &self.insert_new };
+            tx.execute(statement, &insert_params).await
+        };
+        let ((), _, stored, inserted) =
+            tokio::try_join!(tx.batch_execute(ASYNC_COMMIT), tx.execute(&self.lock, &lock_params), stored, inserted)?;
+        summary.added += inserted;
+        summary.kept_newer += new.len() as u64 - inserted;
         let stored: HashMap<String, Stored> = stored
             .into_iter()
             .map(|r| {
@@ -131,9 +203,9 @@ impl Writer {
             })
             .collect();
 
-        let mut upsert: Vec<&Member> = Vec::with_capacity(seniors.len());
+        let mut upsert: Vec<&Member> = Vec::new();
         let mut remove: Vec<&str> = Vec::new();
-        for member in seniors.into_iter().chain(others.into_iter().filter(|m| stored.contains_key(&m.user_id))) {
+        for member in known {
             match (stored.get(&member.user_id), &member.senior) {
                 (Some(s), _) if s.updated_at > self.as_of => summary.kept_newer += 1,
                 (None, None) => {}
@@ -159,21 +231,13 @@ impl Writer {
                 }
             }
         }
-        let users: Vec<&str> = upsert.iter().map(|m| m.user_id.as_str()).collect();
-        let names: Vec<Option<&str>> = upsert.iter().map(|m| m.username.as_deref()).collect();
-        let titles: Vec<&str> = upsert.iter().map(|m| m.title.as_str()).collect();
-        let (levels, rules): (Vec<&str>, Vec<&str>) = upsert
-            .iter()
-            .filter_map(|m| m.senior.as_ref())
-            .map(|(level, rule)| (level.as_str(), rule.as_str()))
-            .unzip();
+        let upsert_rows = Rows::of(&upsert);
+        let upsert_params = upsert_rows.params(&source, &self.rules_version, &self.as_of);
         let upserted = async {
-            if users.is_empty() {
+            if upsert.is_empty() {
                 return Ok(0);
             }
-            let params: [Param; 8] =
-                [&source, &users, &names, &titles, &levels, &rules, &self.rules_version, &self.as_of];
-            tx.execute(&self.upsert, &params).await
+            tx.execute(&self.upsert, &upsert_params).await
         };
         let removed = async {
             if remove.is_empty() {
@@ -182,6 +246,82 @@ impl Writer {
             tx.execute(&self.remove, &[&source, &remove]).await
         };
         tokio::try_join!(upserted, removed)?;
-        if self.dry_run { tx.rollback().await } else { tx.commit().await }
+        if self.dry_run {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        tx.commit().await?;
+        Ok(new.iter().chain(&upsert).map(|m| m.user_id.clone()).collect())
+    }
+}
+
+/// Seniors as the array parameters of [`INSERT_NEW`] and [`UPSERT`].
+struct Rows<'a> {
+    users: Vec<&'a str>,
+    names: Vec<Option<&'a str>>,
+    titles: Vec<&'a str>,
+    levels: Vec<&'a str>,
+    rules: Vec<&'a str>,
+}
+
+impl<'a> Rows<'a> {
+    fn of(seniors: &[&'a Member]) -> Self {
+        let mut rows = Self { users: vec![], names: vec![], titles: vec![], levels: vec![], rules: vec![] };
+        for member in seniors {
+            if let Some((level, rule)) = &member.senior {
+                rows.users.push(&member.user_id);
+                rows.names.push(member.username.as_deref());
+                rows.titles.push(&member.title);
+                rows.levels.push(level.as_str());
+                rows.rules.push(rule);
+            }
+        }
+        rows
+    }
+
+    fn params<'p>(&'p self, source: &'p &str, version: &'p String, as_of: &'p DateTime<Utc>) -> [Param<'p>; 8] {
+        [source, &self.users, &self.names, &self.titles, &self.levels, &self.rules, version, as_of]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pathfinder_classify::Level;
+    use pathfinder_core::testing::TestDatabase;
+
+    use super::*;
+
+    fn senior(id: &str) -> Member {
+        let senior = Some((Level::CSuite, "ceo".to_string()));
+        Member { user_id: id.into(), username: None, title: "Chief Executive Officer".into(), senior }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_senior_stored_after_the_import_began_keeps_that_state() {
+        let db = TestDatabase::migrated().await;
+        let mut client = db.connect().await;
+        let as_of = "2026-11-01T00:00:00Z".parse().expect("as of");
+        let mut writer = Writer::prepare(&client, "community", "test", as_of, false).await.expect("prepare");
+        // A webhook stores w-1 once the import has read which members are stored.
+        client
+            .batch_execute(
+                "INSERT INTO user_state (source, user_id, title, seniority, rule, rules_version, last_event_id,
+                                         senior_since, updated_at)
+                 VALUES ('community', 'w-1', 'VP of Sales', 'vp', 'vp', 'test', 1, now(), now())",
+            )
+            .await
+            .expect("webhook state");
+        let mut summary = Summary::default();
+        let batch = [senior("n-1"), senior("w-1")];
+        writer.apply(&mut client, &batch, &mut summary).await.expect("apply");
+        assert_eq!((summary.added, summary.kept_newer, summary.seniors), (1, 1, 2), "{summary:?}");
+        let kept: String =
+            client.query_one("SELECT title FROM user_state WHERE user_id = 'w-1'", &[]).await.expect("w-1").get(0);
+        assert_eq!(kept, "VP of Sales");
+
+        // Both are known now: the same batch again changes nothing.
+        let mut again = Summary::default();
+        writer.apply(&mut client, &batch, &mut again).await.expect("apply again");
+        assert_eq!((again.added, again.unchanged, again.kept_newer), (0, 1, 1), "{again:?}");
     }
 }

@@ -3,8 +3,7 @@
 //! once and hands the batch to the writer ([`super::apply`]) over a bounded channel. So the file is parsed and
 //! classified while the previous batch is in the database, and at most [`IN_FLIGHT`] batches wait in memory.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -68,22 +67,20 @@ pub fn read(
     Ok(())
 }
 
-/// The batch's distinct members (the last row of each wins), in first-seen order, classified.
+/// The batch's distinct members (the last row of each wins, in the order of those last rows), classified.
 fn classify(rows: Vec<RosterRow>, rules: &Classifier, titles: &mut TitleCache) -> Vec<Member> {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    let mut members: Vec<Member> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let senior = titles.classify(rules, &row.title);
-        let member = Member { user_id: row.user_id, username: row.username, title: row.title, senior };
-        match index.entry(member.user_id.clone()) {
-            Entry::Occupied(seen) => members[*seen.get()] = member,
-            Entry::Vacant(slot) => {
-                slot.insert(members.len());
-                members.push(member);
-            }
-        }
-    }
-    members
+    let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
+    let mut last: Vec<bool> = rows.iter().rev().map(|row| seen.insert(row.user_id.as_str())).collect();
+    drop(seen);
+    last.reverse();
+    rows.into_iter()
+        .zip(last)
+        .filter(|(_, last)| *last)
+        .map(|(row, _)| {
+            let senior = titles.classify(rules, &row.title);
+            Member { user_id: row.user_id, username: row.username, title: row.title, senior }
+        })
+        .collect()
 }
 
 /// Titles repeat in a roster ("Software Engineer" thousands of times): the rules' answer for a title is kept, up
@@ -140,7 +137,7 @@ mod tests {
         read(text.as_bytes(), Format::Csv, "Job Title", &rules(), &sender).expect("read");
         let batch = receiver.try_recv().expect("one batch");
         let ids: Vec<(&str, bool)> = batch.members.iter().map(|m| (m.user_id.as_str(), m.senior.is_some())).collect();
-        assert_eq!(ids, [("a", true), ("b", true)]);
+        assert_eq!(ids, [("b", true), ("a", true)]);
         assert_eq!((batch.rows_read, batch.bad.len()), (4, 1));
     }
 
