@@ -1,7 +1,7 @@
 //! The writing half of an import: each batch of classified members in its own transaction, holding the
-//! classifier's per-member lock of every member it may write (the file's seniors, and the members stored for the
-//! source whom the file shows not senior), so an import is safe while classifiers run. Members neither senior in
-//! the file nor stored are not locked: nothing is written for them. A batch is idempotent (a member equal to its
+//! classifier's per-member lock of every member it may write (the file's seniors, and the source's stored members,
+//! read once when the import starts), so an import is safe while classifiers run. Members neither senior in the
+//! file nor stored are not locked: nothing is written for them. A batch is idempotent (a member equal to its
 //! stored state changes nothing, a stored state newer than `as_of` is kept), so a crash between batches loses
 //! nothing and a rerun of the same command writes nothing twice.
 //!
@@ -9,7 +9,8 @@
 //! last batches of an import that has not finished, which a rerun writes again. The audit entry that ends an import
 //! commits synchronously, and a flush covers every earlier commit, so an import reported done is durable.
 //!
-//! Statements are prepared once and sent pipelined, two at a time, so a batch takes five round trips.
+//! Statements are prepared once and sent pipelined: a batch of only new members takes three round trips (begin; lock
+//! and insert; commit), one with stored members four.
 
 use std::collections::{HashMap, HashSet};
 
