@@ -26,8 +26,10 @@ type Param<'a> = &'a (dyn ToSql + Sync);
 
 /// A prepared statement's generic plan is fixed when the table is small (a fresh import starts with none of the
 /// source's members): a sequential scan, which the same statement keeps as the table grows, testing every row
-/// against thousands of ids (seconds a batch). Each execution is planned for the table as it is instead.
-const CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
+/// against thousands of ids (seconds a batch). Each execution is planned for the table as it is instead, with
+/// fresh statistics: stale ones (a table filled since its last analyze) made a rerun scan every stored member of
+/// the source for each batch (86 ms a batch instead of 9). Without the right to analyze, PostgreSQL only warns.
+const PLANNING: &str = "SET plan_cache_mode = force_custom_plan; ANALYZE user_state";
 
 const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 
@@ -101,7 +103,7 @@ impl Writer {
         as_of: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<Self, tokio_postgres::Error> {
-        client.batch_execute(CUSTOM_PLANS).await?;
+        client.batch_execute(PLANNING).await?;
         let known_params: [Param; 1] = [&source];
         let (known, lock, stored, insert_new, insert_new_unless_stored, upsert, remove) = tokio::try_join!(
             client.query(KNOWN, &known_params),
