@@ -2,16 +2,18 @@
 //! `user_state` (title, level, rule, rules version) without a detection, so nothing floods the next digest and a
 //! later promotion is reported as one; members who are not senior are not stored.
 //!
-//! The file is streamed ([`roster`]) and written in batches ([`apply`]), each its own transaction under the
-//! classifier's per-member locks. Idempotent: a member already stored keeps the newer of its stored state and the
+//! The file is streamed ([`roster`]) and classified in batches on a blocking thread ([`batches`]) while the
+//! previous batch is written ([`apply`]), each batch its own transaction under the classifier's per-member locks. Idempotent: a member already stored keeps the newer of its stored state and the
 //! file, the file dating from `as_of` (default: the file's modification time); a stored state updated after that
 //! (a webhook processed since the export) is kept. A rerun after a crash writes nothing twice. `strict` reads the
 //! whole file first and writes nothing if any row is bad. The import is audited (`roster.import`: who, counts).
 
 pub mod apply;
+pub mod batches;
 pub mod roster;
 
 use std::io::Read;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use pathfinder_classify::Classifier;
@@ -62,6 +64,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds the write counts of one batch.
+    fn add(&mut self, batch: &Summary) {
+        self.seniors += batch.seniors;
+        self.not_senior += batch.not_senior;
+        self.added += batch.added;
+        self.updated += batch.updated;
+        self.unchanged += batch.unchanged;
+        self.kept_newer += batch.kept_newer;
+        self.removed += batch.removed;
+    }
+
     fn bad_row(&mut self, bad: BadRow) {
         self.bad_rows += 1;
         if self.bad.len() < LISTED_BAD_ROWS {
@@ -73,47 +86,37 @@ impl Summary {
 const AUDIT: &str = "SELECT pf_audit_append('roster.import', $1, NULL, $2)";
 
 /// Imports the roster `open()` yields (called twice with `strict`: once to check, once to write). `on_rows` sees
-/// the running row count after each batch.
-pub async fn run<R: Read>(
+/// the running row count after each batch. The file is read and classified on a blocking thread while the
+/// previous batch is written ([`batches`], [`apply`]).
+pub async fn run<R: Read + Send + 'static>(
     client: &mut Client,
     mut open: impl FnMut() -> std::io::Result<R>,
     options: &Options,
-    rules: &Classifier,
+    rules: &Arc<Classifier>,
     actor: &str,
     mut on_rows: impl FnMut(u64),
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary { dry_run: options.dry_run, ..Summary::default() };
     if options.strict {
-        for item in Roster::open(open()?, options.format, &options.title_field)? {
-            summary.rows += 1;
-            if let Err(bad) = item {
-                summary.bad_row(bad);
-            }
+        let (input, format, title_field) = (open()?, options.format, options.title_field.clone());
+        let bad = tokio::task::spawn_blocking(move || check(input, format, &title_field)).await??;
+        if let Some(refused) = bad {
+            return Ok(Summary { dry_run: options.dry_run, refused: true, ..refused });
         }
-        if summary.bad_rows > 0 {
-            summary.refused = true;
-            return Ok(summary);
-        }
-        summary = Summary { dry_run: options.dry_run, ..Summary::default() };
     }
     let source = options.source.as_str();
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    for item in Roster::open(open()?, options.format, &options.title_field)? {
-        summary.rows += 1;
-        match item {
-            Ok(row) => batch.push(row),
-            Err(bad) => summary.bad_row(bad),
+    let mut writer = apply::Writer::prepare(client, source, rules.version(), options.as_of, options.dry_run).await?;
+    let (mut received, reader) =
+        batches::spawn(open()?, options.format, options.title_field.clone(), Arc::clone(rules));
+    while let Some(batch) = received.recv().await {
+        for bad in batch.bad {
+            summary.bad_row(bad);
         }
-        if batch.len() == BATCH_ROWS {
-            let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-            apply::apply_batch(client, source, rows, rules, options.as_of, options.dry_run, &mut summary).await?;
-            on_rows(summary.rows);
-        }
+        writer.apply(client, &batch.members, &mut summary).await?;
+        summary.rows = batch.rows_read;
+        on_rows(summary.rows);
     }
-    if !batch.is_empty() {
-        apply::apply_batch(client, source, batch, rules, options.as_of, options.dry_run, &mut summary).await?;
-    }
-    on_rows(summary.rows);
+    reader.await??;
     if !options.dry_run {
         let mut details = serde_json::to_value(&summary)?;
         if let Some(fields) = details.as_object_mut() {
@@ -127,4 +130,16 @@ pub async fn run<R: Read>(
         summary.audit_seq = Some(client.query_one(AUDIT, &[&actor, &details]).await?.get(0));
     }
     Ok(summary)
+}
+
+/// `--strict`'s first pass: the rows and bad rows of the file when any row is bad, else `None`.
+fn check(input: impl Read, format: Format, title_field: &str) -> Result<Option<Summary>, RosterError> {
+    let mut summary = Summary::default();
+    for item in Roster::open(input, format, title_field)? {
+        summary.rows += 1;
+        if let Err(bad) = item {
+            summary.bad_row(bad);
+        }
+    }
+    Ok((summary.bad_rows > 0).then_some(summary))
 }

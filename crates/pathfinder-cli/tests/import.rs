@@ -157,3 +157,31 @@ async fn bad_rows_are_reported_by_line_and_strict_refuses_the_file() {
         "community 1 and discourse 1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_senior_the_newer_file_shows_not_senior_is_removed_across_batches() {
+    let db = TestDatabase::migrated().await;
+    let client = db.connect().await;
+    // More rows than one batch: s-1 is a senior in the first batch and not senior on the last line (a later batch).
+    let mut text = String::from("userId,title\ns-1,Chief Executive Officer\nkeep,VP of Sales\ngone,VP of Sales\n");
+    for i in 0..classifier::import::BATCH_ROWS {
+        text.push_str(&format!("e-{i},Software Engineer\n"));
+    }
+    text.push_str("s-1,Software Engineer\n");
+    let file = roster(&db, "batches", &text);
+    let first = json_of(&pathfinder(&db, &["import", arg(&file), "--as-of", "2026-11-01T00:00:00Z", "--json"]));
+    assert_eq!((first["added"].clone(), first["removed"].clone()), (3.into(), 1.into()), "{first}");
+    let ids = |rows: Vec<tokio_postgres::Row>| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>();
+    let stored = ids(client.query("SELECT user_id FROM user_state ORDER BY 1", &[]).await.expect("ids"));
+    assert_eq!(stored, ["gone", "keep"], "the last row of s-1 wins");
+
+    // A newer file shows `gone` not senior: removed; an older one would have kept it.
+    let newer = roster(&db, "newer", "userId,title\ngone,Software Engineer\nkeep,VP of Sales\n");
+    let older = json_of(&pathfinder(&db, &["import", arg(&newer), "--as-of", "2026-10-01T00:00:00Z", "--json"]));
+    assert_eq!((older["removed"].clone(), older["keptNewer"].clone()), (0.into(), 2.into()), "{older}");
+    let later = json_of(&pathfinder(&db, &["import", arg(&newer), "--as-of", "2026-11-02T00:00:00Z", "--json"]));
+    assert_eq!((later["removed"].clone(), later["unchanged"].clone()), (1.into(), 1.into()), "{later}");
+    let stored = ids(client.query("SELECT user_id FROM user_state ORDER BY 1", &[]).await.expect("ids"));
+    assert_eq!(stored, ["keep"]);
+    assert_eq!(count(&client, "SELECT count(*) FROM detections").await, 0);
+}

@@ -57,9 +57,10 @@ struct Columns {
     title: usize,
 }
 
-/// A streamed roster.
+/// A streamed roster; one record buffer is reused for every row.
 pub struct Roster<R: Read> {
-    records: csv::StringRecordsIntoIter<BufReader<R>>,
+    reader: csv::Reader<BufReader<R>>,
+    record: csv::StringRecord,
     columns: Columns,
     width: usize,
 }
@@ -110,7 +111,7 @@ impl<R: Read> Roster<R> {
                 }
             }
         };
-        Ok(Self { records: csv.into_records(), columns, width: names.len() })
+        Ok(Self { reader: csv, record: csv::StringRecord::new(), columns, width: names.len() })
     }
 }
 
@@ -118,8 +119,9 @@ impl<R: Read> Iterator for Roster<R> {
     type Item = Result<RosterRow, BadRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let record = match self.records.next()? {
-            Ok(record) => record,
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => return None,
             Err(error) => {
                 let line = error.position().map_or(0, csv::Position::line);
                 let reason = match error.kind() {
@@ -128,7 +130,8 @@ impl<R: Read> Iterator for Roster<R> {
                 };
                 return Some(Err(BadRow { line, reason }));
             }
-        };
+        }
+        let record = &self.record;
         let line = record.position().map_or(0, csv::Position::line);
         if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
             return self.next();

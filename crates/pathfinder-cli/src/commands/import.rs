@@ -47,6 +47,7 @@ pub struct ImportArgs {
 pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     let rules = Classifier::load(std::path::Path::new(&settings.rules_path))
         .with_context(|| format!("cannot use the rules at RULES_PATH={}", settings.rules_path))?;
+    let rules = std::sync::Arc::new(rules);
     let metadata = std::fs::metadata(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let as_of = match args.as_of {
         Some(at) => at,
@@ -77,7 +78,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     });
     let open = || {
         let file = File::open(&args.file)?;
-        Ok::<Box<dyn std::io::Read>, std::io::Error>(match &bar {
+        Ok::<Box<dyn std::io::Read + Send>, std::io::Error>(match &bar {
             Some(bar) => Box::new(bar.wrap_read(file)),
             None => Box::new(file),
         })
