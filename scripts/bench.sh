@@ -26,7 +26,7 @@
 #   purge-events` while wrk loads ingest-api as in "ingest" (wrk runs longer than the purge); ingest p99 target
 #   <= 50 ms, and every expired event gone, every new one kept.
 # Section "import" (bench_import): a generated roster CSV of BENCH_IMPORT_ROWS (1,000,000) members, one in five a
-#   senior, loaded by `pathfinder import` into a fresh database (members/s, peak RSS from /usr/bin/time -v), and the
+#   senior, every title different, loaded by `pathfinder import` into a fresh database (members/s, peak RSS from /usr/bin/time -v), and the
 #   same file loaded by PostgreSQL's own COPY into a bare table in the same run; ratio import/COPY (target >= 0.25);
 #   a check that user_state holds exactly the seniors.
 #
@@ -417,9 +417,12 @@ bench_import() {
     awk -v n="$rows" 'BEGIN {
         print "userId,username,title"
         split("Chief Executive Officer|VP of Sales|Geschäftsführerin|Software Engineer|Product Manager|Account Executive|Data Analyst|Head of Marketing|Customer Success Manager|Designer", t, "|")
+        split("EMEA|DACH|North America|APAC|France|Iberia|Nordics|Benelux|UK|LATAM|Germany|Austria|Switzerland", r, "|")
+        # Every title is different (a role, a region and a number), as in a real roster: the import cannot lean on
+        # classifying a few titles once.
         for (i = 1; i <= n; i++) {
             k = (i % 5 == 0) ? 1 + (i / 5) % 3 : 4 + i % 7
-            printf "u%d,member%d,%s\n", i, i, t[k]
+            printf "u%d,member%d,%s %s %d\n", i, i, t[k], r[1 + i % 13], i
         }
     }' >"$file"
     fresh_bench_db

@@ -21,7 +21,7 @@ use pathfinder_core::member::Source;
 use serde::Serialize;
 use tokio_postgres::Client;
 
-pub use roster::{BadRow, Format, Roster, RosterError, RosterRow};
+pub use roster::{BadRow, Format, Roster, RosterError, RosterRow, RowView};
 
 /// Rows written per transaction.
 pub const BATCH_ROWS: usize = 5_000;

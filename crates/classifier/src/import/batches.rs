@@ -1,6 +1,6 @@
 //! The reading half of an import: a blocking thread streams the roster, groups its rows into batches, keeps the
-//! last row of a member within a batch (as a later batch would overwrite an earlier one), classifies each member
-//! once and hands the batch to the writer ([`super::apply`]) over a bounded channel. So the file is parsed and
+//! last row of a member within a batch (as a later batch would overwrite an earlier one), classifies each row as it
+//! is read and hands the batch to the writer ([`super::apply`]) over a bounded channel. So the file is parsed and
 //! classified while the previous batch is in the database, and at most [`IN_FLIGHT`] batches wait in memory.
 
 use std::collections::{HashMap, HashSet};
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use pathfinder_classify::{Classifier, Level};
 use tokio::sync::mpsc;
 
-use super::{BATCH_ROWS, BadRow, Format, Roster, RosterError, RosterRow};
+use super::{BATCH_ROWS, BadRow, Format, Roster, RosterError, RowView};
 
 /// Batches read ahead of the writer.
 pub const IN_FLIGHT: usize = 2;
@@ -44,43 +44,47 @@ pub fn read(
     batches: &mpsc::Sender<Batch>,
 ) -> Result<(), RosterError> {
     let mut rows_read = 0;
-    let mut rows = Vec::with_capacity(BATCH_ROWS);
+    let mut members = Vec::with_capacity(BATCH_ROWS);
     let mut bad = Vec::new();
     let mut titles = TitleCache::default();
-    for item in Roster::open(input, format, title_field)? {
+    let mut roster = Roster::open(input, format, title_field)?;
+    while let Some(item) = roster.next_row() {
         rows_read += 1;
         match item {
-            Ok(row) => rows.push(row),
+            Ok(row) => members.push(member(row, rules, &mut titles)),
             Err(row) => bad.push(row),
         }
-        if rows.len() == BATCH_ROWS {
-            let members = classify(std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)), rules, &mut titles);
+        if members.len() == BATCH_ROWS {
+            let members = last_of_each(std::mem::replace(&mut members, Vec::with_capacity(BATCH_ROWS)));
             let batch = Batch { members, rows_read, bad: std::mem::take(&mut bad) };
             if batches.blocking_send(batch).is_err() {
                 return Ok(());
             }
         }
     }
-    let members = classify(rows, rules, &mut titles);
     // The last batch is sent even when empty: it carries the final count and the trailing bad rows.
-    let _ = batches.blocking_send(Batch { members, rows_read, bad });
+    let _ = batches.blocking_send(Batch { members: last_of_each(members), rows_read, bad });
     Ok(())
 }
 
-/// The batch's distinct members (the last row of each wins, in the order of those last rows), classified.
-fn classify(rows: Vec<RosterRow>, rules: &Classifier, titles: &mut TitleCache) -> Vec<Member> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
-    let mut last: Vec<bool> = rows.iter().rev().map(|row| seen.insert(row.user_id.as_str())).collect();
+/// A row classified; only a senior keeps its username and title (the writer needs nothing else of the others, so
+/// four rows in five cost one copy, the member id).
+fn member(row: RowView<'_>, rules: &Classifier, titles: &mut TitleCache) -> Member {
+    let senior = titles.classify(rules, row.title);
+    let (username, title) = match senior {
+        Some(_) => (row.username.map(str::to_string), row.title.to_string()),
+        None => (None, String::new()),
+    };
+    Member { user_id: row.user_id.to_string(), username, title, senior }
+}
+
+/// The batch's distinct members: the last row of each wins, in the order of those last rows.
+fn last_of_each(members: Vec<Member>) -> Vec<Member> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(members.len());
+    let mut last: Vec<bool> = members.iter().rev().map(|m| seen.insert(m.user_id.as_str())).collect();
     drop(seen);
     last.reverse();
-    rows.into_iter()
-        .zip(last)
-        .filter(|(_, last)| *last)
-        .map(|(row, _)| {
-            let senior = titles.classify(rules, &row.title);
-            Member { user_id: row.user_id, username: row.username, title: row.title, senior }
-        })
-        .collect()
+    members.into_iter().zip(last).filter(|(_, last)| *last).map(|(member, _)| member).collect()
 }
 
 /// Titles repeat in a roster ("Software Engineer" thousands of times): the rules' answer for a title is kept, up

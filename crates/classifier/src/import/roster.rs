@@ -115,27 +115,39 @@ impl<R: Read> Roster<R> {
     }
 }
 
-impl<R: Read> Iterator for Roster<R> {
-    type Item = Result<RosterRow, BadRow>;
+/// A member of the file as read, borrowed from the record buffer until the next row is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowView<'r> {
+    pub line: u64,
+    pub user_id: &'r str,
+    pub username: Option<&'r str>,
+    /// Empty when the member has no title.
+    pub title: &'r str,
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                let reason = match error.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
-                    _ => "not valid CSV".to_string(),
-                };
-                return Some(Err(BadRow { line, reason }));
+impl<R: Read> Roster<R> {
+    /// The next row without copying it (an import keeps only what a senior needs), or why it cannot be imported.
+    pub fn next_row(&mut self) -> Option<Result<RowView<'_>, BadRow>> {
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(error) => {
+                    let line = error.position().map_or(0, csv::Position::line);
+                    let reason = match error.kind() {
+                        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
+                        _ => "not valid CSV".to_string(),
+                    };
+                    return Some(Err(BadRow { line, reason }));
+                }
+            }
+            // A blank line is no row.
+            if !(self.record.len() == 1 && self.record.get(0).is_some_and(|c| c.trim().is_empty())) {
+                break;
             }
         }
         let record = &self.record;
         let line = record.position().map_or(0, csv::Position::line);
-        if record.len() == 1 && record.get(0).is_some_and(|c| c.trim().is_empty()) {
-            return self.next();
-        }
         let Columns { user_id, username, title } = self.columns;
         let needed = user_id.max(title).max(username.unwrap_or(0)) + 1;
         if record.len() < needed {
@@ -150,12 +162,22 @@ impl<R: Read> Iterator for Roster<R> {
             return Some(Err(BadRow { line, reason: format!("user id over {MAX_USER_ID_CHARS} characters") }));
         }
         let username = username.and_then(|c| record.get(c)).map(str::trim).filter(|u| !u.is_empty());
-        Some(Ok(RosterRow {
-            line,
-            user_id: id.to_string(),
-            username: username.map(str::to_string),
-            title: record.get(title).unwrap_or_default().trim().to_string(),
-        }))
+        Some(Ok(RowView { line, user_id: id, username, title: record.get(title).unwrap_or_default().trim() }))
+    }
+}
+
+impl<R: Read> Iterator for Roster<R> {
+    type Item = Result<RosterRow, BadRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().map(|item| {
+            item.map(|row| RosterRow {
+                line: row.line,
+                user_id: row.user_id.to_string(),
+                username: row.username.map(str::to_string),
+                title: row.title.to_string(),
+            })
+        })
     }
 }
 
