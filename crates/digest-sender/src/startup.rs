@@ -1,5 +1,6 @@
-//! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler and the
-//! sending workers (woken by NOTIFY on new digests, polling otherwise).
+//! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler, the manual
+//! runs asked for through the admin API (woken by NOTIFY on new `digest_requests`) and the sending workers (woken by
+//! NOTIFY on new digests); both queues also poll.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio_util::sync::CancellationToken;
 
 use crate::render::Renderer;
+use crate::requests::RequestRunner;
 use crate::send::Sender;
 use crate::weekly::WeeklyDigestJob;
 use crate::{channels, transports};
@@ -59,12 +61,18 @@ impl Application {
         let scheduler = Scheduler {
             pool: pool.clone(),
             tz: settings.tz(),
-            handlers: vec![Arc::new(WeeklyDigestJob { channels })],
+            handlers: vec![Arc::new(WeeklyDigestJob { channels: channels.clone() })],
             clock: system_clock(),
             shutdown: shutdown.clone(),
         };
         let wake =
             pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_digests", shutdown.clone());
+        let requests = RequestRunner { pool: pool.clone(), job: WeeklyDigestJob { channels }, tz: settings.tz() };
+        let requested = pathfinder_core::listen::spawn(
+            settings.database_url.clone(),
+            "pathfinder_digest_requests",
+            shutdown.clone(),
+        );
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let sender = Sender {
             id: format!("digest-sender-{}", &instance[..8]),
@@ -78,6 +86,11 @@ impl Application {
         let poll = Duration::from_millis(settings.delivery.poll_interval_ms);
         let mut tasks = Tasks::new("digest-sender", shutdown.clone());
         tasks.spawn("scheduler", scheduler.run());
+        let stop = shutdown.clone();
+        tasks.spawn("digest requests", async move {
+            let pass = || async { requests.run_once().await.map(usize::from) };
+            drain_until_stopped("manual digest run", &requested, poll, &stop, pass).await;
+        });
         tasks.spawn("sender", async move {
             let pass = || async { sender.run_once(PASS_SIZE).await.map(|pass| pass.claimed) };
             drain_until_stopped("digest pass", &wake, poll, &shutdown, pass).await;

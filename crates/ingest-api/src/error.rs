@@ -35,6 +35,23 @@ pub enum ApiError {
     Forbidden,
     #[error("database unavailable, retry later")]
     DatabaseUnavailable { retry_after_secs: u64 },
+    /// A query's result lacks a column this build reads, or holds another type: the schema is not the one this build
+    /// expects (a migration not applied). Not the client's fault, and not fixed by retrying soon; the log names the
+    /// column.
+    #[error("the database schema does not match this build")]
+    SchemaDrift { retry_after_secs: u64 },
+}
+
+impl ApiError {
+    /// The answer for a failed query, logged with `what` was being done: `schema-drift` when the result did not have
+    /// the columns this build reads, else `database-unavailable` (as for any database failure: 503, retry later).
+    pub fn from_query(error: &pathfinder_core::db::QueryError, what: &str, retry_after_secs: u64) -> Self {
+        tracing::error!(error = %error, code = error.code(), "{what} failed");
+        match error {
+            pathfinder_core::db::QueryError::Drift(_) => Self::SchemaDrift { retry_after_secs },
+            pathfinder_core::db::QueryError::Database(_) => Self::DatabaseUnavailable { retry_after_secs },
+        }
+    }
 }
 
 impl ApiError {
@@ -54,6 +71,7 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::DatabaseUnavailable { .. } => "database-unavailable",
+            Self::SchemaDrift { .. } => "schema-drift",
         }
     }
 }
@@ -69,13 +87,13 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::DatabaseUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseUnavailable { .. } | Self::SchemaDrift { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::DatabaseUnavailable { retry_after_secs } = self
+        if let Self::DatabaseUnavailable { retry_after_secs } | Self::SchemaDrift { retry_after_secs } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.insert_header((header::RETRY_AFTER, value));

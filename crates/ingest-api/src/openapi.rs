@@ -61,62 +61,6 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// One detection, newest first.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": 2, "source": "community", "userId": "42", "username": "ada", "title": "Chief Executive Officer",
-                          "seniority": "c_suite", "previousSeniority": "vp", "kind": "promotion",
-                          "detectedAt": "2026-11-21T10:00:00.000Z"}))]
-#[serde(rename_all = "camelCase")]
-pub struct RecentDetection {
-    pub id: i64,
-    /// The member's platform: `community` or `discourse` (the same userId on two sources is two members).
-    pub source: String,
-    pub user_id: String,
-    pub username: Option<String>,
-    pub title: String,
-    /// `c_suite` or `vp`.
-    pub seniority: String,
-    pub previous_seniority: Option<String>,
-    /// `new` or `promotion`.
-    pub kind: String,
-    pub detected_at: String,
-}
-
-/// Counts for an operator.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"events": {"received": 9, "pending": 0, "processed": 9, "failed": 0},
-                          "seniors": {"c_suite": 5, "vp": 2}, "detections": {"total": 8, "last7Days": 8},
-                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3},
-                          "failedReports": []}))]
-pub struct Stats {
-    #[schema(value_type = Object)]
-    pub events: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub seniors: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub detections: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub digests: serde_json::Value,
-    #[serde(rename = "failedDigests")]
-    #[schema(value_type = Vec<Object>)]
-    pub failed_digests: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub reports: serde_json::Value,
-    /// Reports that failed for good (after their retries), newest first, with their last error.
-    #[serde(rename = "failedReports")]
-    #[schema(value_type = Vec<Object>)]
-    pub failed_reports: serde_json::Value,
-}
-
-/// Digests built now, per channel.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "queued", "digests": {"email": {"digests": 1, "detections": 3}}}))]
-pub struct DigestsQueued {
-    pub status: String,
-    #[schema(value_type = Object)]
-    pub digests: serde_json::Value,
-}
-
 /// A month-to-date report queued for report-builder.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "queued", "reportId": 3, "month": "2026-11"}))]
@@ -232,6 +176,7 @@ impl Modify for BearerAuth {
         crate::routes::admin::stats::get,
         crate::routes::admin::recent_detections::get,
         crate::routes::admin::send_digests::post,
+        crate::routes::admin::digest_requests::get,
         crate::routes::admin::generate_reports::post,
         crate::routes::admin::members::delete,
         crate::routes::admin::audit::get,
@@ -242,8 +187,8 @@ impl Modify for BearerAuth {
         crate::routes::admin::dashboard::generate_report,
         crate::routes::admin::dashboard::report_file,
     ),
-    components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
-                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
+    components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail,
+                        ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),

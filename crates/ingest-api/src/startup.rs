@@ -28,6 +28,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/stats"),
     ("get", "/admin/recent-detections"),
     ("post", "/admin/send-digests"),
+    ("get", "/admin/digest-requests/{id}"),
     ("post", "/admin/generate-reports"),
     ("delete", "/admin/members/{userId}"),
     ("get", "/admin/audit"),
@@ -56,7 +57,7 @@ impl Application {
 
     /// Like [`Application::build`], stopped by cancelling `shutdown` instead of by a signal.
     pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = db::create_pool(&settings, "ingest-api")?;
+        let pool = db::create_pool_for(&settings, "ingest-api", db::Workload::Requests)?;
         migrations::wait_until_current(&pool, &shutdown).await?;
         let (writer, writers) = EventWriter::start(
             pool.clone(),
@@ -88,7 +89,6 @@ impl Application {
             admin_token: settings.admin_token().map(str::to_owned),
             admin_label: settings.admin.token_label.clone(),
             tz: settings.tz(),
-            digest_channels: digest_sender::channels::enabled(&settings),
             pages: load_pages(&settings.delivery.templates_dir)?,
             reports_dir: std::path::PathBuf::from(&settings.reports_dir),
         });
@@ -110,6 +110,7 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics::get))
                 .route("/openapi.json", web::get().to(crate::openapi::get_openapi))
                 .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
+                .route("/admin/digest-requests/{id}", web::get().to(routes::admin::digest_requests::get))
                 .route("/admin/stats", web::get().to(routes::admin::stats::get))
                 .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
                 .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))

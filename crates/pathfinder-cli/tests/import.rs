@@ -102,7 +102,7 @@ async fn the_roster_is_the_baseline_and_a_later_promotion_is_one() {
     let mut worker = db.connect().await;
     let tx = worker.transaction().await.expect("tx");
     let members = BTreeSet::from([("community".to_string(), "v-1".to_string())]);
-    classifier::batch::apply_members(&tx, "import-test", &members, &rules, false).await.expect("apply");
+    pathfinder_members::batch::apply_members(&tx, "import-test", &members, &rules, false).await.expect("apply");
     tx.commit().await.expect("commit");
     let kind: (String, Option<String>) = client
         .query_one("SELECT kind, previous_seniority FROM detections", &[])

@@ -1,10 +1,10 @@
 //! `POST /webhooks/community`: the generic seed JSON.
 
+use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::respond::store_and_answer;
-use crate::body;
+use super::respond::receive;
 use crate::error::ApiError;
 use crate::payload::community;
 
@@ -36,9 +36,7 @@ pub async fn post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    body::require_json(&request)?;
-    let body = body::read_limited(&request, payload, state.max_body_bytes).await?;
-    state.verifier.verify_generic(request.headers(), &body, chrono::Utc::now().timestamp())?;
-    let parsed = community::parse(request.headers(), &body)?;
-    store_and_answer(&state, parsed).await
+    let verify =
+        |headers: &HeaderMap, body: &[u8]| state.verifier.verify_generic(headers, body, chrono::Utc::now().timestamp());
+    receive(&request, payload, &state, verify, community::parse).await
 }

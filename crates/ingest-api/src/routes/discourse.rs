@@ -3,8 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::respond::store_and_answer;
-use crate::body;
+use super::respond::receive;
 use crate::error::ApiError;
 use crate::payload::discourse::{self, DiscourseFieldConfig};
 
@@ -30,14 +29,17 @@ pub async fn post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    body::require_json(&request)?;
-    let body = body::read_limited(&request, payload, state.max_body_bytes).await?;
-    state.verifier.verify_discourse(request.headers(), &body)?;
     let config = DiscourseFieldConfig {
         field_id: &state.discourse_field_id,
         profile_field_name: &state.discourse_profile_field,
         erase_on_delete: state.discourse_erase_on_delete,
     };
-    let parsed = discourse::parse(request.headers(), &body, &config)?;
-    store_and_answer(&state, parsed).await
+    receive(
+        &request,
+        payload,
+        &state,
+        |headers, body| state.verifier.verify_discourse(headers, body),
+        |headers, body| discourse::parse(headers, body, &config),
+    )
+    .await
 }

@@ -1,16 +1,35 @@
-//! The common tail of both webhook routes: store the event and answer as the contract says.
+//! The common body of both webhook routes: the checks in their fixed order (content type, size, signature, JSON and
+//! fields), then the store, and the answer the contract gives.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
+use crate::body;
 use crate::error::ApiError;
 use crate::payload::{Parsed, Source};
 use crate::store::{StoreError, StoreOutcome};
 use pathfinder_core::privacy::forget_member;
 
-pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpResponse, ApiError> {
+/// Receives one webhook: `application/json` (415), the body within the size limit and deadline (413, 400), the
+/// route's signature check `verify` (401), its parser `parse` (400, 422), then stores and answers.
+pub async fn receive(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    verify: impl FnOnce(&HeaderMap, &[u8]) -> Result<(), ApiError>,
+    parse: impl FnOnce(&HeaderMap, &[u8]) -> Result<Parsed, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    body::require_json(request)?;
+    let body = body::read_limited(request, payload, state.max_body_bytes).await?;
+    verify(request.headers(), &body)?;
+    let parsed = parse(request.headers(), &body)?;
+    store_and_answer(state, parsed).await
+}
+
+async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpResponse, ApiError> {
     let event = match parsed {
         Parsed::Event(event) => event,
         Parsed::Ignored(reason) => {

@@ -4,6 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use pathfinder_core::db::{QueryError, RowExt};
 use serde::Deserialize;
 
 use super::session;
@@ -62,17 +63,15 @@ pub async fn get(
     if !session::signed_in(&request, token) {
         return page(&state, "admin-login.html", &tera::Context::new());
     }
-    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
-    let client = state.pool.get().await.map_err(|_| unavailable.clone())?;
-    let data = super::dashboard_data::load(&**client, state.tz).await.map_err(|error| {
-        tracing::error!(error = %error, "dashboard query failed");
-        unavailable
-    })?;
+    let client = state.client().await?;
+    let data = super::dashboard_data::load(&**client, state.tz)
+        .await
+        .map_err(|error| ApiError::from_query(&error, "dashboard query", state.retry_after_secs))?;
     let mut context = tera::Context::new();
     context.insert("d", &data);
     context.insert("csrf", &session::csrf_token(token));
     let message = match flash.done.as_deref() {
-        Some("digests") => Some("Digests queued: digest-sender is delivering them."),
+        Some("digests") => Some("Digests queued: digest-sender is building and delivering them."),
         Some("report") => Some("Month-to-date report queued: report-builder is writing it."),
         _ => None,
     };
@@ -187,16 +186,15 @@ pub async fn report_file(
         "html" => "html_uri",
         _ => return Err(ApiError::NotFound),
     };
-    let client = state
-        .pool
-        .get()
-        .await
-        .map_err(|_| ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs })?;
-    let uri: Option<String> = client
-        .query_opt(&format!("SELECT {column} FROM reports WHERE id = $1 AND status = 'ready'"), &[&id])
-        .await
-        .map_err(|_| ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs })?
-        .and_then(|row| row.get(0));
+    let client = state.client().await?;
+    let read = async {
+        let query = format!("SELECT {column} AS uri FROM reports WHERE id = $1 AND status = 'ready'");
+        match client.query_opt(&query, &[&id]).await? {
+            Some(row) => Ok::<_, QueryError>(row.column::<Option<String>>("uri")?),
+            None => Ok(None),
+        }
+    };
+    let uri = read.await.map_err(|error| ApiError::from_query(&error, "report file lookup", state.retry_after_secs))?;
     let file = uri.as_deref().and_then(|u| u.strip_prefix("file://")).ok_or(ApiError::NotFound)?;
     let root = std::fs::canonicalize(&state.reports_dir).map_err(|_| ApiError::NotFound)?;
     let file = std::fs::canonicalize(file).map_err(|_| ApiError::NotFound)?;

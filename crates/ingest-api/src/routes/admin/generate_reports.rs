@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Utc};
+use pathfinder_core::db::{QueryError, RowExt};
 use serde_json::json;
 
 use super::auth::require_admin;
@@ -29,13 +30,11 @@ pub async fn queue_report(state: &AppState, actor: &str) -> Result<(i64, String)
     let first_day = now.date_naive().with_day(1).unwrap_or(now.date_naive());
     let start = pathfinder_core::schedule::resolve_local(state.tz, first_day.and_time(chrono::NaiveTime::MIN))
         .with_timezone(&Utc);
-    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
-    let client = state.pool.get().await.map_err(|_| unavailable.clone())?;
-    let row = client.query_one(QUEUE, &[&first_day, &start]).await.map_err(|error| {
-        tracing::error!(error = %error, "admin: cannot queue a report");
-        unavailable
-    })?;
-    let id: i64 = row.get(0);
+    let client = state.client().await?;
+    let queued = async { Ok::<i64, QueryError>(client.query_one(QUEUE, &[&first_day, &start]).await?.column("id")?) };
+    let id = queued
+        .await
+        .map_err(|error| ApiError::from_query(&error, "admin: queueing a report", state.retry_after_secs))?;
     let month = first_day.format("%Y-%m").to_string();
     tracing::info!(report_id = id, "admin: month-to-date report queued");
     super::record_action(state, actor, "admin.generate-report", &json!({"reportId": id, "month": month})).await;

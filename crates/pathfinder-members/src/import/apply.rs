@@ -14,7 +14,7 @@ use super::{RosterRow, Summary};
 const LOCK: &str = crate::batch::LOCK_MEMBERS;
 
 const STORED: &str = "
-SELECT user_id, title, seniority, rule, coalesce(username, ''), updated_at FROM user_state
+SELECT user_id, title, seniority, rule, coalesce(username, '') AS username, updated_at FROM user_state
 WHERE source = $1 AND user_id = ANY($2) FOR UPDATE";
 
 /// New seniors and changed ones; a changed member keeps `senior_since` and `last_event_id`.
@@ -64,15 +64,15 @@ pub async fn apply_batch(
         .into_iter()
         .map(|r| {
             let stored = Stored {
-                title: r.get(1),
-                seniority: r.get(2),
-                rule: r.get(3),
-                username: r.get(4),
-                updated_at: r.get(5),
+                title: r.try_get("title")?,
+                seniority: r.try_get("seniority")?,
+                rule: r.try_get("rule")?,
+                username: r.try_get("username")?,
+                updated_at: r.try_get("updated_at")?,
             };
-            (r.get(0), stored)
+            Ok((r.try_get("user_id")?, stored))
         })
-        .collect();
+        .collect::<Result<_, tokio_postgres::Error>>()?;
 
     let mut upsert: Vec<(&str, Option<&str>, &str, &'static str, String)> = Vec::new();
     let mut remove: Vec<&str> = Vec::new();
