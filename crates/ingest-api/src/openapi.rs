@@ -30,27 +30,47 @@ pub struct DiscourseWebhook {
     pub user: serde_json::Value,
 }
 
-/// Stored (202 accepted) or already stored (200 duplicate).
+/// What a webhook did: 202 `accepted` (stored and committed, with `eventId`), 200 `duplicate` (the same delivery
+/// again, with the original `eventId`), 202 `ignored` (not a watched field or event: nothing stored) or 202 `erased`
+/// (the platform deleted or anonymised the member, with `membersFound`).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "accepted", "eventId": 1}))]
 #[serde(rename_all = "camelCase")]
-pub struct Stored {
-    /// `accepted` or `duplicate`.
-    pub status: String,
-    pub event_id: i64,
+pub struct WebhookAnswer {
+    pub status: WebhookStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members_found: Option<u64>,
 }
 
-/// Not a watched field or event: nothing stored (202).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "ignored"}))]
-pub struct Ignored {
-    pub status: String,
+#[serde(rename_all = "lowercase")]
+pub enum WebhookStatus {
+    Accepted,
+    Duplicate,
+    Ignored,
+    Erased,
+}
+
+impl WebhookAnswer {
+    pub fn event(status: WebhookStatus, event_id: i64) -> Self {
+        Self { status, event_id: Some(event_id), members_found: None }
+    }
+
+    pub fn ignored() -> Self {
+        Self { status: WebhookStatus::Ignored, event_id: None, members_found: None }
+    }
+
+    pub fn erased(members_found: u64) -> Self {
+        Self { status: WebhookStatus::Erased, event_id: None, members_found: Some(members_found) }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable kebab-case code, e.g. `invalid-field`.
-    pub code: String,
+    pub code: &'static str,
     pub message: String,
 }
 
@@ -66,7 +86,8 @@ pub struct ErrorBody {
 #[schema(example = json!({"status": "queued", "reportId": 3, "month": "2026-11"}))]
 #[serde(rename_all = "camelCase")]
 pub struct ReportQueued {
-    pub status: String,
+    /// Always `queued`.
+    pub status: &'static str,
     pub report_id: i64,
     pub month: String,
 }
@@ -141,11 +162,13 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// `/health` and `/ready`.
+/// `/health` (`ok`) and `/ready` (`ready`, or 503 `unavailable` with the reason).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready"}))]
 pub struct Status {
-    pub status: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 struct BearerAuth;
@@ -187,7 +210,7 @@ impl Modify for BearerAuth {
         crate::routes::admin::dashboard::generate_report,
         crate::routes::admin::dashboard::report_file,
     ),
-    components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail,
+    components(schemas(CommunityWebhook, DiscourseWebhook, WebhookAnswer, WebhookStatus, ErrorBody, ErrorDetail,
                         ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),

@@ -9,7 +9,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pathfinder_core::{Settings, db, migrations, shutdown, telemetry};
-use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -100,9 +99,12 @@ impl Application {
             n => n,
         };
         let server = HttpServer::new(move || {
+            let (path_errors, form_errors) = crate::error::extractor_errors();
             App::new()
                 .wrap(from_fn(crate::request_id::middleware))
                 .app_data(state.clone())
+                .app_data(path_errors)
+                .app_data(form_errors)
                 .route("/webhooks/community", web::post().to(routes::community::post))
                 .route("/webhooks/discourse", web::post().to(routes::discourse::post))
                 .route("/health", web::get().to(routes::health::get))
@@ -177,5 +179,5 @@ fn load_pages(dir: &str) -> anyhow::Result<tera::Tera> {
 }
 
 async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({"error": {"code": "not-found", "message": "no such route"}}))
+    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound)
 }

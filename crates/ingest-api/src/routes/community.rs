@@ -22,8 +22,8 @@ use crate::payload::community;
         ("X-GitHub-Delivery" = Option<String>, Header, description = "GitHub-style delivery id (dedupe key)"),
     ),
     responses(
-        (status = 202, description = "Stored and committed (`accepted`, with eventId), or `ignored`", body = crate::openapi::Stored),
-        (status = 200, description = "The same delivery again: nothing new stored", body = crate::openapi::Stored),
+        (status = 202, description = "Stored and committed (`accepted`, with eventId), or `ignored`", body = crate::openapi::WebhookAnswer),
+        (status = 200, description = "The same delivery again: nothing new stored", body = crate::openapi::WebhookAnswer),
         (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),

@@ -15,8 +15,8 @@ use crate::payload::discourse::{self, DiscourseFieldConfig};
         ("X-Discourse-Event-Signature" = Option<String>, Header, description = "`sha256=<hex>` HMAC of the body"),
     ),
     responses(
-        (status = 202, description = "Stored (`accepted`), `ignored` (another event type), or `erased` (user_destroyed or an anonymised user, when PATHFINDER_DISCOURSE__ERASE_ON_DELETE)", body = crate::openapi::Stored),
-        (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::Stored),
+        (status = 202, description = "Stored (`accepted`), `ignored` (another event type), or `erased` (user_destroyed or an anonymised user, when PATHFINDER_DISCOURSE__ERASE_ON_DELETE)", body = crate::openapi::WebhookAnswer),
+        (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::WebhookAnswer),
         (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),

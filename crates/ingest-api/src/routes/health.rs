@@ -1,10 +1,9 @@
 //! `GET /health`: the process is alive (no database check: that is `/ready`).
 
 use actix_web::HttpResponse;
-use serde_json::json;
 
 #[utoipa::path(get, path = "/health", operation_id = "health", tag = "service",
     responses((status = 200, description = "The process runs", body = crate::openapi::Status)))]
 pub async fn get() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(crate::openapi::Status { status: "ok", reason: None })
 }

@@ -9,8 +9,9 @@ use super::AppState;
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     if !state.metrics_on_public_port {
-        return HttpResponse::NotFound()
-            .json(serde_json::json!({"error": {"code": "not-found", "message": "no such route"}}));
+        return HttpResponse::NotFound().json(crate::openapi::ErrorBody {
+            error: crate::openapi::ErrorDetail { code: "not-found", message: "no such route".to_string() },
+        });
     }
     if let Ok(Ok(client)) = tokio::time::timeout(std::time::Duration::from_secs(1), state.pool.get()).await {
         pathfinder_core::telemetry::gauges::refresh(&**client).await;

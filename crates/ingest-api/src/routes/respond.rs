@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 use super::AppState;
 use crate::body;
 use crate::error::ApiError;
+use crate::openapi::{WebhookAnswer, WebhookStatus};
 use crate::payload::{Parsed, Source};
 use crate::store::{StoreError, StoreOutcome};
 use pathfinder_core::privacy::forget_member;
@@ -46,12 +46,12 @@ async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpRespon
         Ok(Ok(StoreOutcome::Accepted(id))) => {
             tracing::info!(event_id = id, user_id = %user_id, "webhook accepted");
             crate::metrics::record_outcome("accepted");
-            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({"status": "accepted", "eventId": id})))
+            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::event(WebhookStatus::Accepted, id)))
         }
         Ok(Ok(StoreOutcome::Duplicate(id))) => {
             tracing::info!(event_id = id, user_id = %user_id, "duplicate delivery");
             crate::metrics::record_outcome("duplicate");
-            Ok(HttpResponse::Ok().json(json!({"status": "duplicate", "eventId": id})))
+            Ok(HttpResponse::Ok().json(WebhookAnswer::event(WebhookStatus::Duplicate, id)))
         }
         Ok(Ok(StoreOutcome::Ignored)) => {
             tracing::debug!(user_id = %user_id, "field not registered; ignored");
@@ -88,8 +88,7 @@ async fn erase(state: &AppState, source: Source, user_id: &str) -> Result<HttpRe
         Ok(erased) => {
             tracing::info!(user_id = %user_id, source = %source, audit_seq = erased.audit_seq, "member erased by the platform");
             crate::metrics::record_outcome("erased");
-            Ok(HttpResponse::build(StatusCode::ACCEPTED)
-                .json(json!({"status": "erased", "membersFound": erased.members_found})))
+            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::erased(erased.members_found)))
         }
         Err(error) => {
             tracing::error!(error = %error, user_id = %user_id, "erasure failed (nothing was removed)");
@@ -99,5 +98,5 @@ async fn erase(state: &AppState, source: Source, user_id: &str) -> Result<HttpRe
 }
 
 fn ignored() -> HttpResponse {
-    HttpResponse::build(StatusCode::ACCEPTED).json(json!({"status": "ignored"}))
+    HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::ignored())
 }

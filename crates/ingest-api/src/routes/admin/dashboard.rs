@@ -84,6 +84,8 @@ pub async fn get(
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<ADMIN_TOKEN>"),
     responses((status = 303, description = "Signed in; back to /admin"),
               (status = 401, description = "Wrong token: the form again", content_type = "text/html"),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its token field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
 pub async fn login(
     request: HttpRequest,
@@ -135,6 +137,8 @@ fn check_form(request: &HttpRequest, state: &AppState, form: &ActionForm) -> Res
     responses((status = 303, description = "Digests queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "Wrong CSRF token or another origin", body = crate::openapi::ErrorBody),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
 pub async fn send_digests(
     request: HttpRequest,
@@ -152,6 +156,8 @@ pub async fn send_digests(
     responses((status = 303, description = "Report queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "Wrong CSRF token or another origin", body = crate::openapi::ErrorBody),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
 pub async fn generate_report(
     request: HttpRequest,

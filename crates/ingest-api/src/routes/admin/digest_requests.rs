@@ -78,5 +78,5 @@ pub async fn get(
     let found = read
         .await
         .map_err(|error| ApiError::from_query(&error, "admin: reading a digest request", state.retry_after_secs))?;
-    Ok(HttpResponse::Ok().json(found.ok_or(ApiError::NotFound)?))
+    Ok(HttpResponse::Ok().json(found.ok_or(ApiError::NoSuch("digest request"))?))
 }

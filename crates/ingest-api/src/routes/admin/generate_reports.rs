@@ -21,7 +21,7 @@ VALUES ($1, 'month_to_date', 'pending', $2, now()) RETURNING id";
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let (id, month) = queue_report(&state, &state.admin_label).await?;
-    Ok(HttpResponse::Accepted().json(json!({"status": "queued", "reportId": id, "month": month})))
+    Ok(HttpResponse::Accepted().json(crate::openapi::ReportQueued { status: "queued", report_id: id, month }))
 }
 
 /// Queues a month-to-date report (also the dashboard's button); returns its id and month.
