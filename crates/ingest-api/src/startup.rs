@@ -11,33 +11,11 @@ use anyhow::Context;
 use pathfinder_core::{Settings, db, migrations, shutdown, telemetry};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::AppExt;
 
 use crate::routes::{self, AppState};
 use crate::signature::Verifier;
 use crate::store::{EventWriter, WriterConfig};
-
-/// Every route the server registers, as (method, path): `GET /openapi.json` must describe exactly these (tested).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("post", "/webhooks/community"),
-    ("post", "/webhooks/discourse"),
-    ("get", "/health"),
-    ("get", "/ready"),
-    ("get", "/metrics"),
-    ("get", "/openapi.json"),
-    ("get", "/admin/stats"),
-    ("get", "/admin/recent-detections"),
-    ("post", "/admin/send-digests"),
-    ("get", "/admin/digest-requests/{id}"),
-    ("post", "/admin/generate-reports"),
-    ("delete", "/admin/members/{userId}"),
-    ("get", "/admin/audit"),
-    ("get", "/admin"),
-    ("post", "/admin/login"),
-    ("post", "/admin/logout"),
-    ("post", "/admin/actions/send-digests"),
-    ("post", "/admin/actions/generate-report"),
-    ("get", "/admin/reports/{id}/{kind}"),
-];
 
 pub struct Application {
     port: u16,
@@ -100,31 +78,37 @@ impl Application {
         };
         let server = HttpServer::new(move || {
             let (path_errors, form_errors) = crate::error::extractor_errors();
-            App::new()
+            // Each route is registered once: utoipa-actix-web collects its OpenAPI path and schemas from the
+            // `service` call that registers it, and `/openapi.json` serves what was collected.
+            let (app, document) = App::new()
                 .wrap(from_fn(crate::request_id::middleware))
                 .app_data(state.clone())
                 .app_data(path_errors)
                 .app_data(form_errors)
-                .route("/webhooks/community", web::post().to(routes::community::post))
-                .route("/webhooks/discourse", web::post().to(routes::discourse::post))
-                .route("/health", web::get().to(routes::health::get))
-                .route("/ready", web::get().to(routes::ready::get))
-                .route("/metrics", web::get().to(routes::metrics::get))
-                .route("/openapi.json", web::get().to(crate::openapi::get_openapi))
-                .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
-                .route("/admin/digest-requests/{id}", web::get().to(routes::admin::digest_requests::get))
-                .route("/admin/stats", web::get().to(routes::admin::stats::get))
-                .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
-                .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
-                .route("/admin/members/{userId}", web::delete().to(routes::admin::members::delete))
-                .route("/admin/audit", web::get().to(routes::admin::audit::get))
-                .route("/admin", web::get().to(routes::admin::dashboard::get))
-                .route("/admin/login", web::post().to(routes::admin::dashboard::login))
-                .route("/admin/logout", web::post().to(routes::admin::dashboard::logout))
-                .route("/admin/actions/send-digests", web::post().to(routes::admin::dashboard::send_digests))
-                .route("/admin/actions/generate-report", web::post().to(routes::admin::dashboard::generate_report))
-                .route("/admin/reports/{id}/{kind}", web::get().to(routes::admin::dashboard::report_file))
+                .into_utoipa_app()
+                .openapi(crate::openapi::base())
+                .service(routes::community::post)
+                .service(routes::discourse::post)
+                .service(routes::health::get)
+                .service(routes::ready::get)
+                .service(routes::metrics::get)
+                .service(crate::openapi::get_openapi)
+                .service(routes::admin::send_digests::post)
+                .service(routes::admin::digest_requests::get)
+                .service(routes::admin::stats::get)
+                .service(routes::admin::recent_detections::get)
+                .service(routes::admin::generate_reports::post)
+                .service(routes::admin::members::delete)
+                .service(routes::admin::audit::get)
+                .service(routes::admin::dashboard::get)
+                .service(routes::admin::dashboard::login)
+                .service(routes::admin::dashboard::logout)
+                .service(routes::admin::dashboard::send_digests)
+                .service(routes::admin::dashboard::generate_report)
+                .service(routes::admin::dashboard::report_file)
                 .default_service(web::to(not_found))
+                .split_for_parts();
+            app.app_data(web::Data::new(crate::openapi::Document(document)))
         })
         .workers(http_workers)
         .listen(listener)?

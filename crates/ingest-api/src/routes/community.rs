@@ -1,6 +1,7 @@
 //! `POST /webhooks/community`: the generic seed JSON.
 
 use actix_web::http::header::HeaderMap;
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
@@ -12,7 +13,7 @@ use crate::payload::community;
 ///
 /// Stored once per delivery (sender's `webhook-id` / `X-GitHub-Delivery`, else a hash of the body within the dedupe
 /// window); 202 `{"status":"ignored"}` when the field is not a registered job-title field.
-#[utoipa::path(post, path = "/webhooks/community", operation_id = "receiveCommunityWebhook", tag = "webhooks",
+#[utoipa::path(operation_id = "receiveCommunityWebhook", tag = "webhooks",
     request_body(content = crate::openapi::CommunityWebhook, content_type = "application/json"),
     params(
         ("webhook-id" = Option<String>, Header, description = "Standard Webhooks delivery id (also the dedupe key)"),
@@ -31,6 +32,7 @@ use crate::payload::community;
         (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
         (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
     ))]
+#[post("/webhooks/community")]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,

@@ -1,5 +1,6 @@
 //! `POST /webhooks/discourse`: a Discourse `user_updated` delivery.
 
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
@@ -8,7 +9,7 @@ use crate::error::ApiError;
 use crate::payload::discourse::{self, DiscourseFieldConfig};
 
 /// A Discourse `user_updated` (or `user_created`) webhook; the title is `user.user_fields["<id>"]`.
-#[utoipa::path(post, path = "/webhooks/discourse", operation_id = "receiveDiscourseWebhook", tag = "webhooks",
+#[utoipa::path(operation_id = "receiveDiscourseWebhook", tag = "webhooks",
     request_body(content = crate::openapi::DiscourseWebhook, content_type = "application/json"),
     params(
         ("X-Discourse-Event" = String, Header, description = "The event type; only user_updated and user_created are stored"),
@@ -24,6 +25,7 @@ use crate::payload::discourse::{self, DiscourseFieldConfig};
         (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
         (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
     ))]
+#[post("/webhooks/discourse")]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,

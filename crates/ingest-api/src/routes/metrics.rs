@@ -1,12 +1,14 @@
 //! `GET /metrics`: Prometheus text exposition, on the public port unless METRICS_ADDR gives it a listener of its own
 //! (then it answers 404 here). The database gauges are cached for a few seconds (`telemetry::gauges`).
 
+use actix_web::get;
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
 
-#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "service",
+#[utoipa::path(operation_id = "metrics", tag = "service",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[get("/metrics")]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     if !state.metrics_on_public_port {
         return HttpResponse::NotFound().json(crate::openapi::ErrorBody {

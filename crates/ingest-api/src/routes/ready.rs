@@ -1,5 +1,6 @@
 //! `GET /ready`: the database answers and its schema is current; otherwise 503 with the reason.
 
+use actix_web::get;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -12,9 +13,10 @@ use super::AppState;
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The database answers and its schema is current.
-#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "service",
+#[utoipa::path(operation_id = "ready", tag = "service",
     responses((status = 200, description = "Ready", body = crate::openapi::Status),
               (status = 503, description = "Database unreachable or schema behind", body = crate::openapi::Status)))]
+#[get("/ready")]
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     match tokio::time::timeout(CHECK_TIMEOUT, check(&state)).await {
         Ok(Ok(())) => HttpResponse::Ok().json(Status { status: "ready", reason: None }),

@@ -4,6 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post};
 use pathfinder_core::db::{QueryError, RowExt};
 use serde::Deserialize;
 
@@ -50,10 +51,11 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// The dashboard (HTML): the sign-in form, or once signed in the operator's view.
-#[utoipa::path(get, path = "/admin", operation_id = "dashboard", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboard", tag = "dashboard",
     params(("done" = Option<String>, Query, description = "What the last button did (digests, report)")),
     responses((status = 200, description = "Sign-in form or dashboard", content_type = "text/html"),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[get("/admin")]
 pub async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -80,13 +82,14 @@ pub async fn get(
 }
 
 /// Dashboard sign-in with the admin token (form); sets the session cookie.
-#[utoipa::path(post, path = "/admin/login", operation_id = "dashboardLogin", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardLogin", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<ADMIN_TOKEN>"),
     responses((status = 303, description = "Signed in; back to /admin"),
               (status = 401, description = "Wrong token: the form again", content_type = "text/html"),
               (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
               (status = 422, description = "The form lacks its token field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/login")]
 pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -108,9 +111,10 @@ pub async fn login(
 }
 
 /// Dashboard sign-out; clears the session cookie.
-#[utoipa::path(post, path = "/admin/logout", operation_id = "dashboardLogout", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardLogout", tag = "dashboard",
     responses((status = 303, description = "Signed out"),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/logout")]
 pub async fn logout(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     token(&state)?;
     let mut response = see_other("/admin");
@@ -132,7 +136,7 @@ fn check_form(request: &HttpRequest, state: &AppState, form: &ActionForm) -> Res
 }
 
 /// The dashboard's "Send digests now" button (form with the CSRF token).
-#[utoipa::path(post, path = "/admin/actions/send-digests", operation_id = "dashboardSendDigests", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardSendDigests", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf=<token from the page>"),
     responses((status = 303, description = "Digests queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
@@ -140,6 +144,7 @@ fn check_form(request: &HttpRequest, state: &AppState, form: &ActionForm) -> Res
               (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
               (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/actions/send-digests")]
 pub async fn send_digests(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -151,7 +156,7 @@ pub async fn send_digests(
 }
 
 /// The dashboard's "Build report now" button (form with the CSRF token).
-#[utoipa::path(post, path = "/admin/actions/generate-report", operation_id = "dashboardGenerateReport", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardGenerateReport", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf=<token from the page>"),
     responses((status = 303, description = "Report queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
@@ -159,6 +164,7 @@ pub async fn send_digests(
               (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
               (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/actions/generate-report")]
 pub async fn generate_report(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -171,12 +177,13 @@ pub async fn generate_report(
 
 /// A ready report's local file, only from inside REPORTS_DIR.
 /// A ready report's local file (session cookie or bearer token).
-#[utoipa::path(get, path = "/admin/reports/{id}/{kind}", operation_id = "dashboardReportFile", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardReportFile", tag = "dashboard",
     security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The report's id"), ("kind" = String, Path, description = "csv or html")),
     responses((status = 200, description = "The file", content_type = "text/html"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such ready local report", body = crate::openapi::ErrorBody)))]
+#[get("/admin/reports/{id}/{kind}")]
 pub async fn report_file(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -2,6 +2,7 @@
 //! (digest-sender has not built it yet, or retries it), `done` with the digests built per channel, or `failed` with
 //! its last error.
 
+use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pathfinder_core::db::{QueryError, RowExt};
@@ -56,12 +57,13 @@ impl DigestRequest {
     }
 }
 
-#[utoipa::path(get, path = "/admin/digest-requests/{id}", operation_id = "adminDigestRequest", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminDigestRequest", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The requestId `POST /admin/send-digests` answered")),
     responses((status = 200, description = "The run's status", body = DigestRequest),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such request, or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[get("/admin/digest-requests/{id}")]
 pub async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -1,5 +1,6 @@
 //! `POST /admin/generate-reports`: queue a month-to-date report (report-builder, woken by the new row, builds it).
 
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Utc};
 use pathfinder_core::db::{QueryError, RowExt};
@@ -13,11 +14,12 @@ const QUEUE: &str = "
 INSERT INTO reports (month, kind, status, period_start, period_end)
 VALUES ($1, 'month_to_date', 'pending', $2, now()) RETURNING id";
 
-#[utoipa::path(post, path = "/admin/generate-reports", operation_id = "adminGenerateReports", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminGenerateReports", tag = "admin", security(("admin_token" = [])),
     responses((status = 202, description = "A month-to-date report is queued", body = crate::openapi::ReportQueued),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/generate-reports")]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let (id, month) = queue_report(&state, &state.admin_label).await?;

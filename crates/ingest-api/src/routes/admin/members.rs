@@ -2,6 +2,7 @@
 //! (see `pathfinder_core::privacy::erasure`) and answers 200 with counts only, per source. Without `source` the id
 //! is erased on every source. With `optOut=true` the member's later webhooks are ignored and store nothing.
 
+use actix_web::delete;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pathfinder_core::member::Source;
 use pathfinder_core::privacy::{Erasure, forget_member};
@@ -14,7 +15,7 @@ use crate::routes::AppState;
 /// The longest member id accepted (ids are platform user ids: short).
 pub const MAX_USER_ID_CHARS: usize = 256;
 
-#[utoipa::path(delete, path = "/admin/members/{userId}", operation_id = "adminForgetMember", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminForgetMember", tag = "admin", security(("admin_token" = [])),
     params(("userId" = String, Path, description = "The member's id on the community platform", max_length = 256),
            ("source" = Option<String>, Query, description = "Erase on this source only (community or discourse); default: every source"),
            ("optOut" = Option<bool>, Query, description = "Also add the member to the opt-out list (default false)")),
@@ -23,6 +24,7 @@ pub const MAX_USER_ID_CHARS: usize = 256;
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "Empty or overlong userId, bad source or optOut, or an unknown parameter", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[delete("/admin/members/{userId}")]
 pub async fn delete(
     request: HttpRequest,
     state: web::Data<AppState>,

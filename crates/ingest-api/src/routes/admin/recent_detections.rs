@@ -1,6 +1,7 @@
 //! `GET /admin/recent-detections?limit=N` (1..=1000, default 50): the newest detections first, as
 //! `{"id","source","userId","username","title","seniority","previousSeniority","kind","detectedAt"}`.
 
+use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pathfinder_core::db::{QueryError, RowExt};
@@ -56,13 +57,14 @@ const RECENT: &str = "
 SELECT id, user_id, username, title, seniority, previous_seniority, kind, detected_at, source
 FROM detections ORDER BY detected_at DESC, id DESC LIMIT $1";
 
-#[utoipa::path(get, path = "/admin/recent-detections", operation_id = "adminRecentDetections", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminRecentDetections", tag = "admin", security(("admin_token" = [])),
     params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 50)")),
     responses((status = 200, description = "Newest first", body = Vec<RecentDetection>),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "limit outside 1..1000, or an unknown parameter", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[get("/admin/recent-detections")]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let limit = parse_limit(request.query_string())?;

@@ -2,6 +2,7 @@
 //! new row, carries out: it builds digests from every detection not yet in one and delivers them. Answers 202 with
 //! the request's id once the row is committed; `GET /admin/digest-requests/{id}` tells how it went.
 
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pathfinder_core::db::{QueryError, RowExt};
 use serde::Serialize;
@@ -25,11 +26,12 @@ pub struct DigestRunQueued {
     pub request_id: i64,
 }
 
-#[utoipa::path(post, path = "/admin/send-digests", operation_id = "adminSendDigests", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminSendDigests", tag = "admin", security(("admin_token" = [])),
     responses((status = 202, description = "A manual digest run is queued; digest-sender builds and delivers the digests", body = DigestRunQueued),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/send-digests")]
 pub async fn post(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let request_id = queue_digests(&state, &state.admin_label).await?;

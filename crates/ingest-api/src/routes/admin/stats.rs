@@ -2,6 +2,7 @@
 //! detections (total, last 7 days), digests by status (with the failed ones' latest errors), reports by status (with
 //! the failed ones' errors). The same queries as the dashboard's ([`super::overview`]).
 
+use actix_web::get;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,11 +39,12 @@ pub struct Stats {
     pub failed_reports: Vec<FailedReport>,
 }
 
-#[utoipa::path(get, path = "/admin/stats", operation_id = "adminStats", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminStats", tag = "admin", security(("admin_token" = [])),
     responses((status = 200, description = "Counts", body = Stats),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable, or its schema is not this build's", body = crate::openapi::ErrorBody)))]
+#[get("/admin/stats")]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let client = state.client().await?;
