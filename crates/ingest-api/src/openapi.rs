@@ -94,76 +94,6 @@ pub struct ReportQueued {
     pub month: String,
 }
 
-/// What an erasure removed: counts only, never the member's data.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
-                          "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
-                          "reportsToRebuild": 1, "optedOut": false, "membersFound": 1,
-                          "sources": [{"source": "community", "found": true, "events": 3, "dedupeKeys": 3,
-                                       "seniorStates": 1, "detections": 2},
-                                      {"source": "discourse", "found": false, "events": 0, "dedupeKeys": 0,
-                                       "seniorStates": 0, "detections": 0}],
-                          "auditSeq": 42}))]
-#[serde(rename_all = "camelCase")]
-pub struct ErasureCounts {
-    pub events: u64,
-    pub dedupe_keys: u64,
-    pub senior_states: u64,
-    pub detections: u64,
-    pub unsent_digest_entries: u64,
-    pub emptied_digests_deleted: u64,
-    pub sent_digest_entries: u64,
-    /// Reports sent back to report-builder to be rebuilt without the member.
-    pub reports_to_rebuild: u64,
-    pub opted_out: bool,
-    /// How many of the sources erased held a member with this id.
-    pub members_found: u64,
-    /// One entry per source erased (every source unless `source` named one).
-    pub sources: Vec<SourceErasureCounts>,
-    /// The audit entry recording the erasure.
-    pub audit_seq: i64,
-}
-
-/// The member's own rows removed on one source.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceErasureCounts {
-    /// community or discourse
-    pub source: String,
-    /// Whether a member with this id existed on this source.
-    pub found: bool,
-    pub events: u64,
-    pub dedupe_keys: u64,
-    pub senior_states: u64,
-    pub detections: u64,
-}
-
-/// `DELETE /admin/members/{userId}` answer.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "erased", "removed": {"events": 3, "detections": 2, "optedOut": false}}))]
-pub struct Erased {
-    pub status: String,
-    pub removed: ErasureCounts,
-}
-
-/// One audit log entry; `hash` chains it to the one before.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"seq": 7, "at": "2026-11-27T22:00:01.5Z", "kind": "digest.delivery", "actor": "digest-sender",
-                          "subject": "12", "details": {"channel": "email", "transport": "aa", "status": "sent",
-                          "remoteId": "c0ffee"}, "hash": "9f2c..."}))]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: String,
-    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
-    pub kind: String,
-    /// Who: a service, `cli:<user>`, or the admin token's label.
-    pub actor: String,
-    pub subject: Option<String>,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub hash: String,
-}
-
 /// `/health` (`ok`) and `/ready` (`ready`, or 503 `unavailable` with the reason).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready"}))]
@@ -192,7 +122,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "CaptPathfinder ingest-api", description = "Webhooks in, operator's admin API out."),
     components(schemas(CommunityWebhook, DiscourseWebhook, WebhookAnswer, WebhookStatus, ErrorBody, ErrorDetail,
-                        ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord)),
+                        ReportQueued, Status)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),

@@ -15,15 +15,23 @@ use tokio_postgres::GenericClient;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit entry as operators read it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"seq": 7, "at": "2026-11-27T22:00:01.5Z", "kind": "digest.delivery", "actor": "digest-sender",
+                          "subject": "12", "details": {"channel": "email", "transport": "aa", "status": "sent",
+                          "remoteId": "c0ffee"}, "hash": "9f2c..."}))]
 pub struct AuditEntry {
     pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
+    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
     pub kind: String,
+    /// Who: a service, `cli:<user>`, or the admin token's label.
     pub actor: String,
     pub subject: Option<String>,
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Chains the entry to the one before (SHA-256, hex).
     pub hash: String,
 }
 

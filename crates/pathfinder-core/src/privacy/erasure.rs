@@ -21,7 +21,7 @@ use crate::member::Source;
 
 /// What one erasure removed (counts only: an erasure's output never repeats the member's data). The counts are
 /// totals over the sources erased; `sources` splits the member's own rows per source.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Erasure {
     pub events: u64,
@@ -31,6 +31,7 @@ pub struct Erasure {
     pub unsent_digest_entries: u64,
     pub emptied_digests_deleted: u64,
     pub sent_digest_entries: u64,
+    /// Reports sent back to report-builder to be rebuilt without the member.
     pub reports_to_rebuild: u64,
     pub opted_out: bool,
     /// How many of the sources erased held a member with this id.
@@ -42,9 +43,11 @@ pub struct Erasure {
 }
 
 /// The member's own rows removed on one source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceErasure {
+    /// `community` or `discourse`.
+    #[schema(value_type = String)]
     pub source: Source,
     /// Whether a member with this id existed on this source (any event, dedupe key, state or detection).
     pub found: bool,

@@ -17,7 +17,7 @@ const MAX_LIMIT: i64 = 1000;
     params(("since" = Option<String>, Query, format = DateTime, description = "Only entries at or after this instant (RFC 3339)"),
            ("kind" = Option<String>, Query, max_length = 64, description = "An exact kind (member.erased) or a family (digest)"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 100)")),
-    responses((status = 200, description = "Newest first", body = Vec<crate::openapi::AuditRecord>),
+    responses((status = 200, description = "Newest first", body = Vec<pathfinder_core::privacy::audit::AuditEntry>),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "A bad since, kind or limit, or an unknown parameter", body = crate::openapi::ErrorBody),
