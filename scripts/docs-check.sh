@@ -139,7 +139,7 @@ answers_match() {
 }
 
 # Waits (up to 15 s) until the stack has nothing in flight: no event waiting for the classifier, no digest waiting
-# for digest-sender, no report being built. A person reads one answer before typing the next command; this is
+# for digest-sender (nor a manual digest run), no report being built. A person reads one answer before typing the next command; this is
 # that pause, made exact, so the documented answers do not depend on timing.
 wait_until_idle() {
     local busy
@@ -147,6 +147,7 @@ wait_until_idle() {
         busy=$("$psql_bin" -X -q -At -d "$DATABASE_URL" -c "SELECT
             (SELECT count(*) FROM events_raw WHERE status = 'pending')
           + (SELECT count(*) FROM digests WHERE status IN ('pending', 'sending'))
+          + (SELECT count(*) FROM digest_requests WHERE status = 'pending')
           + (SELECT count(*) FROM reports WHERE status IN ('pending', 'building'))" 2>/dev/null || echo 1)
         [[ $busy == 0 ]] && return 0
         sleep 0.1

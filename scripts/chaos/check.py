@@ -12,7 +12,7 @@ Prints one line per check with the counts it compared, and exits 1 when any chec
     generator was still retrying them) may exist once or not at all.
 (b) detections: the expected set is computed from the acknowledged events (plus any stored unacknowledged ones),
     per member in event-id order (the order the classifier applies them), with the transition rules of
-    crates/classifier/src/transition.rs and the levels `pathfinder classify` gave the titles: not senior -> senior is
+    crates/pathfinder-members/src/transition.rs and the levels `pathfinder classify` gave the titles: not senior -> senior is
     `new`, vp -> c_suite is `promotion`, a demotion or same level writes none, not senior clears the state. The
     detections table must hold exactly that set (one per (event, kind)), user_state exactly the final states, and
     events_raw no pending or failed event.

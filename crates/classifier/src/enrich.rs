@@ -15,7 +15,7 @@ mod lookup;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pathfinder_core::db::{DbPool, PooledClient};
+use pathfinder_core::db::{DbPool, PooledClient, RowExt};
 use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::settings::EnrichmentSettings;
 use tokio::sync::Notify;
@@ -86,8 +86,12 @@ impl Enricher {
         let mut client = self.pool.get().await?;
         let claimed = client.query(CLAIM, &[&LEASE_SECS, &BATCH]).await?;
         for row in &claimed {
-            let (id, user_id, username, attempt): (i64, String, Option<String>, i32) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let (id, user_id, username, attempt): (i64, String, Option<String>, i32) = (
+                row.column("id")?,
+                row.column("user_id")?,
+                row.column("username")?,
+                row.column("enrichment_attempts")?,
+            );
             let span = tracing::info_span!("enrich", detection_id = id, user_id = %user_id, attempt);
             self.enrich_one(&mut client, id, &user_id, username.as_deref(), attempt).instrument(span).await?;
         }

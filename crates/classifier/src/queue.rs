@@ -30,7 +30,9 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<Claimed>, tokio_postgres::Error> {
     let rows = client.query(CLAIM, &[&worker, &lease_secs, &limit]).await?;
-    Ok(rows.iter().map(|r| Claimed { id: r.get(0), source: r.get(1), user_id: r.get(2) }).collect())
+    rows.iter()
+        .map(|r| Ok(Claimed { id: r.try_get("id")?, source: r.try_get("source")?, user_id: r.try_get("user_id")? }))
+        .collect()
 }
 
 const FAIL: &str = "
@@ -52,5 +54,11 @@ pub async fn record_failure(
     error: &str,
 ) -> Result<Vec<i64>, tokio_postgres::Error> {
     let rows = client.query(FAIL, &[&ids, &max_attempts, &error]).await?;
-    Ok(rows.iter().filter(|r| r.get::<_, &str>(1) == "failed").map(|r| r.get(0)).collect())
+    let mut parked = Vec::new();
+    for row in &rows {
+        if row.try_get::<_, &str>("status")? == "failed" {
+            parked.push(row.try_get("id")?);
+        }
+    }
+    Ok(parked)
 }

@@ -69,26 +69,26 @@ pub async fn load(
     let detections: Vec<DetectionView> = rows
         .iter()
         .map(|row| {
-            let user_id: String = row.get(1);
-            let username: Option<String> = row.get(2);
+            let user_id: String = row.try_get("user_id")?;
+            let username: Option<String> = row.try_get("username")?;
             let name = username.unwrap_or_else(|| user_id.clone());
-            let title: String = row.get(3);
-            let level = if row.get::<_, &str>(4) == "c_suite" { "C-suite" } else { "VP" };
-            let previous: Option<&str> = row.get(5);
+            let title: String = row.try_get("title")?;
+            let level = if row.try_get::<_, &str>("seniority")? == "c_suite" { "C-suite" } else { "VP" };
+            let previous: Option<&str> = row.try_get("previous_seniority")?;
             let kind = if previous.is_some() { "promoted from VP" } else { "new senior executive" };
-            let detected_at: DateTime<Utc> = row.get(6);
+            let detected_at: DateTime<Utc> = row.try_get("detected_at")?;
             let detected = detected_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string();
-            let email: Option<String> = row.get(7);
-            let company: Option<String> = row.get(8);
-            let profile_url: Option<String> = row.get(9);
-            let source: String = row.get(10);
+            let email: Option<String> = row.try_get("email")?;
+            let company: Option<String> = row.try_get("company")?;
+            let profile_url: Option<String> = row.try_get("profile_url")?;
+            let source: String = row.try_get("source")?;
             let mut details = format!("{level} · {kind} · {detected} · {source}");
             for extra in [&company, &email].into_iter().flatten() {
                 details.push_str(" · ");
                 details.push_str(extra);
             }
-            DetectionView {
-                detection_id: row.get(0),
+            Ok(DetectionView {
+                detection_id: row.try_get("id")?,
                 user_id,
                 source,
                 name_json: json(&card_text(&name, card_text::NAME_MAX)),
@@ -103,9 +103,9 @@ pub async fn load(
                 email,
                 company,
                 profile_url,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, tokio_postgres::Error>>()?;
     let promotion_count = detections.iter().filter(|d| d.kind == "promoted from VP").count();
     let count = detections.len();
     let week = format!("week {run_key}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono_tz::Tz;
-use pathfinder_core::db::{DbPool, PooledClient};
+use pathfinder_core::db::{DbPool, PooledClient, RowExt};
 use pathfinder_core::privacy::audit;
 use serde_json::json;
 use tracing::Instrument;
@@ -84,7 +84,7 @@ impl Sender {
             let Some(row) = client.query_opt(CLAIM, &[&self.id, &self.lease_secs, &1_i64]).await? else { break };
             pass.claimed += 1;
             let (id, channel, run_key, attempt): (i64, String, String, i32) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
+                (row.column("id")?, row.column("channel")?, row.column("run_key")?, row.column("attempts")?);
             let span = tracing::info_span!("digest", digest_id = id, channel = %channel, attempt);
             match self.try_one(&mut client, id, &channel, &run_key, attempt).instrument(span).await? {
                 Turn::Sent => pass.sent += 1,

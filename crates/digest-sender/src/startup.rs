@@ -1,6 +1,6 @@
-//! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler and the
-//! sending workers (woken by NOTIFY on new digests, polling otherwise), and the outbound webhook worker (woken by
-//! NOTIFY on new deliveries, polling otherwise).
+//! Building and running digest-sender: schema check, templates, transports, the weekly-digest scheduler, the manual
+//! runs asked for through the admin API (woken by NOTIFY on new `digest_requests`), the sending workers (woken by
+//! NOTIFY on new digests) and the outbound webhook worker (woken by NOTIFY on new deliveries); every queue also polls.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::outbound::OutboundWorker;
 use crate::render::Renderer;
+use crate::requests::RequestRunner;
 use crate::send::Sender;
 use crate::weekly::WeeklyDigestJob;
 use crate::{channels, transports};
@@ -61,12 +62,18 @@ impl Application {
         let scheduler = Scheduler {
             pool: pool.clone(),
             tz: settings.tz(),
-            handlers: vec![Arc::new(WeeklyDigestJob { channels })],
+            handlers: vec![Arc::new(WeeklyDigestJob { channels: channels.clone() })],
             clock: system_clock(),
             shutdown: shutdown.clone(),
         };
         let wake =
             pathfinder_core::listen::spawn(settings.database_url.clone(), "pathfinder_digests", shutdown.clone());
+        let requests = RequestRunner { pool: pool.clone(), job: WeeklyDigestJob { channels }, tz: settings.tz() };
+        let requested = pathfinder_core::listen::spawn(
+            settings.database_url.clone(),
+            "pathfinder_digest_requests",
+            shutdown.clone(),
+        );
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let outbound =
             OutboundWorker::new(format!("outbound-{}", &instance[..8]), pool.clone(), settings.outbound.clone())?;
@@ -86,6 +93,11 @@ impl Application {
         let poll = Duration::from_millis(settings.delivery.poll_interval_ms);
         let mut tasks = Tasks::new("digest-sender", shutdown.clone());
         tasks.spawn("scheduler", scheduler.run());
+        let stop = shutdown.clone();
+        tasks.spawn("digest requests", async move {
+            let pass = || async { requests.run_once().await.map(usize::from) };
+            drain_until_stopped("manual digest run", &requested, poll, &stop, pass).await;
+        });
         tasks.spawn("sender", async move {
             let pass = || async { sender.run_once(PASS_SIZE).await.map(|pass| pass.claimed) };
             drain_until_stopped("digest pass", &wake, poll, &shutdown, pass).await;

@@ -4,7 +4,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use digest_sender::transport::{Sandbox, Transport, installation_folder};
 use digest_sender::transports::place_sandbox_outboxes;
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::testing::TestDatabase;
-use support::{Process, detections_and_build, pool, repo, sender, start_teams, statuses, teams, temp_dir};
+use support::{detections_and_build, pool, sender, sender_processes, start_teams, statuses, teams, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_writes_rendered_digests_and_marks_them_sent() {
@@ -140,25 +139,7 @@ async fn three_sender_processes_run_the_due_week_once_and_deliver_every_digest_o
         .await
         .expect("detections");
     let outbox = temp_dir();
-    let processes: Vec<Process> = (0..3)
-        .map(|_| {
-            Process(
-                Command::new(env!("CARGO_BIN_EXE_digest-sender"))
-                    .current_dir(repo())
-                    .env_clear()
-                    .env("PATH", std::env::var("PATH").unwrap_or_default())
-                    .env("DATABASE_URL", &db.url)
-                    .env("LOG_LEVEL", "warn")
-                    .env("PATHFINDER_DATABASE__POOL_SIZE", "3")
-                    .env("PATHFINDER_DELIVERY__OUTBOX_DIR", &outbox)
-                    .env("PATHFINDER_DELIVERY__POLL_INTERVAL_MS", "100")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::inherit())
-                    .spawn()
-                    .expect("start digest-sender"),
-            )
-        })
-        .collect();
+    let processes = sender_processes(3, &db, &outbox);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let row = client

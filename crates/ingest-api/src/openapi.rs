@@ -1,10 +1,9 @@
-//! `GET /openapi.json`: the API described from the code (utoipa). Every handler carries its `#[utoipa::path]`; the
-//! schemas below document the bodies. A test compares the document's operations with [`crate::startup::ROUTES`],
-//! the table the server registers, so the two cannot drift apart.
+//! `GET /openapi.json`: the API described from the code (utoipa). Every handler carries its `#[utoipa::path]` and
+//! its actix-web route attribute; `startup.rs` registers each handler once through utoipa-actix-web, which collects
+//! the paths and the schemas of their bodies (the types the handlers serialise) from that registration. [`base`] is
+//! what no handler says: the title, the tags, the admin token's security scheme, the request bodies' schemas.
 
-use pathfinder_core::outbound::EventType;
-use pathfinder_core::outbound::deliveries::{Attempt, Delivery};
-use pathfinder_core::outbound::endpoints::{Endpoint, WithSecret};
+use actix_web::get;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -33,27 +32,47 @@ pub struct DiscourseWebhook {
     pub user: serde_json::Value,
 }
 
-/// Stored (202 accepted) or already stored (200 duplicate).
+/// What a webhook did: 202 `accepted` (stored and committed, with `eventId`), 200 `duplicate` (the same delivery
+/// again, with the original `eventId`), 202 `ignored` (not a watched field or event: nothing stored) or 202 `erased`
+/// (the platform deleted or anonymised the member, with `membersFound`).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "accepted", "eventId": 1}))]
 #[serde(rename_all = "camelCase")]
-pub struct Stored {
-    /// `accepted` or `duplicate`.
-    pub status: String,
-    pub event_id: i64,
+pub struct WebhookAnswer {
+    pub status: WebhookStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members_found: Option<u64>,
 }
 
-/// Not a watched field or event: nothing stored (202).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "ignored"}))]
-pub struct Ignored {
-    pub status: String,
+#[serde(rename_all = "lowercase")]
+pub enum WebhookStatus {
+    Accepted,
+    Duplicate,
+    Ignored,
+    Erased,
+}
+
+impl WebhookAnswer {
+    pub fn event(status: WebhookStatus, event_id: i64) -> Self {
+        Self { status, event_id: Some(event_id), members_found: None }
+    }
+
+    pub fn ignored() -> Self {
+        Self { status: WebhookStatus::Ignored, event_id: None, members_found: None }
+    }
+
+    pub fn erased(members_found: u64) -> Self {
+        Self { status: WebhookStatus::Erased, event_id: None, members_found: Some(members_found) }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable kebab-case code, e.g. `invalid-field`.
-    pub code: String,
+    pub code: &'static str,
     pub message: String,
 }
 
@@ -64,145 +83,15 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// One detection, newest first.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": 2, "source": "community", "userId": "42", "username": "ada", "title": "Chief Executive Officer",
-                          "seniority": "c_suite", "previousSeniority": "vp", "kind": "promotion",
-                          "detectedAt": "2026-11-21T10:00:00.000Z"}))]
-#[serde(rename_all = "camelCase")]
-pub struct RecentDetection {
-    pub id: i64,
-    /// The member's platform: `community` or `discourse` (the same userId on two sources is two members).
-    pub source: String,
-    pub user_id: String,
-    pub username: Option<String>,
-    pub title: String,
-    /// `c_suite` or `vp`.
-    pub seniority: String,
-    pub previous_seniority: Option<String>,
-    /// `new` or `promotion`.
-    pub kind: String,
-    pub detected_at: String,
-}
-
-/// Counts for an operator.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"events": {"received": 9, "pending": 0, "processed": 9, "failed": 0},
-                          "seniors": {"c_suite": 5, "vp": 2}, "detections": {"total": 8, "last7Days": 8},
-                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3},
-                          "failedReports": []}))]
-pub struct Stats {
-    #[schema(value_type = Object)]
-    pub events: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub seniors: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub detections: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub digests: serde_json::Value,
-    #[serde(rename = "failedDigests")]
-    #[schema(value_type = Vec<Object>)]
-    pub failed_digests: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub reports: serde_json::Value,
-    /// Reports that failed for good (after their retries), newest first, with their last error.
-    #[serde(rename = "failedReports")]
-    #[schema(value_type = Vec<Object>)]
-    pub failed_reports: serde_json::Value,
-}
-
-/// Digests built now, per channel.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "queued", "digests": {"email": {"digests": 1, "detections": 3}}}))]
-pub struct DigestsQueued {
-    pub status: String,
-    #[schema(value_type = Object)]
-    pub digests: serde_json::Value,
-}
-
 /// A month-to-date report queued for report-builder.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "queued", "reportId": 3, "month": "2026-11"}))]
 #[serde(rename_all = "camelCase")]
 pub struct ReportQueued {
-    pub status: String,
+    /// Always `queued`.
+    pub status: &'static str,
     pub report_id: i64,
     pub month: String,
-}
-
-/// What an erasure removed: counts only, never the member's data.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
-                          "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
-                          "reportsToRebuild": 1, "outboundPendingDropped": 1, "outboundDeliveriesDeleted": 2,
-                          "optedOut": false, "membersFound": 1,
-                          "sources": [{"source": "community", "found": true, "events": 3, "dedupeKeys": 3,
-                                       "seniorStates": 1, "detections": 2},
-                                      {"source": "discourse", "found": false, "events": 0, "dedupeKeys": 0,
-                                       "seniorStates": 0, "detections": 0}],
-                          "auditSeq": 42}))]
-#[serde(rename_all = "camelCase")]
-pub struct ErasureCounts {
-    pub events: u64,
-    pub dedupe_keys: u64,
-    pub senior_states: u64,
-    pub detections: u64,
-    pub unsent_digest_entries: u64,
-    pub emptied_digests_deleted: u64,
-    pub sent_digest_entries: u64,
-    /// Reports sent back to report-builder to be rebuilt without the member.
-    pub reports_to_rebuild: u64,
-    /// Outbound webhook deliveries not yet delivered: dropped, never sent.
-    pub outbound_pending_dropped: u64,
-    /// Every outbound webhook delivery of the member deleted (the dropped ones included).
-    pub outbound_deliveries_deleted: u64,
-    pub opted_out: bool,
-    /// How many of the sources erased held a member with this id.
-    pub members_found: u64,
-    /// One entry per source erased (every source unless `source` named one).
-    pub sources: Vec<SourceErasureCounts>,
-    /// The audit entry recording the erasure.
-    pub audit_seq: i64,
-}
-
-/// The member's own rows removed on one source.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceErasureCounts {
-    /// community or discourse
-    pub source: String,
-    /// Whether a member with this id existed on this source.
-    pub found: bool,
-    pub events: u64,
-    pub dedupe_keys: u64,
-    pub senior_states: u64,
-    pub detections: u64,
-}
-
-/// `DELETE /admin/members/{userId}` answer.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"status": "erased", "removed": {"events": 3, "detections": 2, "optedOut": false}}))]
-pub struct Erased {
-    pub status: String,
-    pub removed: ErasureCounts,
-}
-
-/// One audit log entry; `hash` chains it to the one before.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"seq": 7, "at": "2026-11-27T22:00:01.5Z", "kind": "digest.delivery", "actor": "digest-sender",
-                          "subject": "12", "details": {"channel": "email", "transport": "aa", "status": "sent",
-                          "remoteId": "c0ffee"}, "hash": "9f2c..."}))]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: String,
-    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
-    pub kind: String,
-    /// Who: a service, `cli:<user>`, or the admin token's label.
-    pub actor: String,
-    pub subject: Option<String>,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub hash: String,
 }
 
 /// `DELETE /admin/endpoints/{id}` answer.
@@ -224,11 +113,13 @@ pub struct DeliveryResent {
     pub was_status: String,
 }
 
-/// `/health` and `/ready`.
+/// `/health` (`ok`) and `/ready` (`ready`, or 503 `unavailable` with the reason).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready"}))]
 pub struct Status {
-    pub status: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 struct BearerAuth;
@@ -249,37 +140,8 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "CaptPathfinder ingest-api", description = "Webhooks in, operator's admin API out."),
-    paths(
-        crate::routes::community::post,
-        crate::routes::discourse::post,
-        crate::routes::health::get,
-        crate::routes::ready::get,
-        crate::routes::metrics::get,
-        get_openapi,
-        crate::routes::admin::stats::get,
-        crate::routes::admin::recent_detections::get,
-        crate::routes::admin::send_digests::post,
-        crate::routes::admin::generate_reports::post,
-        crate::routes::admin::members::delete,
-        crate::routes::admin::audit::get,
-        crate::routes::admin::endpoints::list,
-        crate::routes::admin::endpoints::add,
-        crate::routes::admin::endpoints::remove,
-        crate::routes::admin::endpoints::rotate_secret,
-        crate::routes::admin::endpoints::enable,
-        crate::routes::admin::outbound_deliveries::list,
-        crate::routes::admin::outbound_deliveries::resend,
-        crate::routes::admin::dashboard::get,
-        crate::routes::admin::dashboard::login,
-        crate::routes::admin::dashboard::logout,
-        crate::routes::admin::dashboard::send_digests,
-        crate::routes::admin::dashboard::generate_report,
-        crate::routes::admin::dashboard::report_file,
-    ),
-    components(schemas(CommunityWebhook, DiscourseWebhook, Stored, Ignored, ErrorBody, ErrorDetail, RecentDetection,
-                        Stats, DigestsQueued, ReportQueued, Status, Erased, ErasureCounts, SourceErasureCounts, AuditRecord,
-                        crate::routes::admin::endpoints::NewEndpointBody, Endpoint, WithSecret, EventType,
-                        Delivery, Attempt, EndpointRemoved, DeliveryResent)),
+    components(schemas(CommunityWebhook, DiscourseWebhook, WebhookAnswer, WebhookStatus, ErrorBody, ErrorDetail,
+                        ReportQueued, Status)),
     modifiers(&BearerAuth),
     tags((name = "webhooks", description = "Profile events from the community platform"),
          (name = "admin", description = "Operators (Authorization: Bearer ADMIN_TOKEN; 404 when no token is configured)"),
@@ -288,9 +150,18 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// The document's frame, before the routes add their paths and schemas.
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document collected when the routes were registered (`startup.rs`).
+pub struct Document(pub utoipa::openapi::OpenApi);
+
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "service",
+#[utoipa::path(operation_id = "openapi", tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn get_openapi() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+#[get("/openapi.json")]
+pub async fn get_openapi(document: actix_web::web::Data<Document>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(&document.0)
 }

@@ -9,42 +9,13 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pathfinder_core::{Settings, db, migrations, shutdown, telemetry};
-use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::AppExt;
 
 use crate::routes::{self, AppState};
 use crate::signature::Verifier;
 use crate::store::{EventWriter, WriterConfig};
-
-/// Every route the server registers, as (method, path): `GET /openapi.json` must describe exactly these (tested).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("post", "/webhooks/community"),
-    ("post", "/webhooks/discourse"),
-    ("get", "/health"),
-    ("get", "/ready"),
-    ("get", "/metrics"),
-    ("get", "/openapi.json"),
-    ("get", "/admin/stats"),
-    ("get", "/admin/recent-detections"),
-    ("post", "/admin/send-digests"),
-    ("post", "/admin/generate-reports"),
-    ("delete", "/admin/members/{userId}"),
-    ("get", "/admin/audit"),
-    ("get", "/admin/endpoints"),
-    ("post", "/admin/endpoints"),
-    ("delete", "/admin/endpoints/{id}"),
-    ("post", "/admin/endpoints/{id}/rotate-secret"),
-    ("post", "/admin/endpoints/{id}/enable"),
-    ("get", "/admin/endpoints/{id}/deliveries"),
-    ("post", "/admin/outbound-deliveries/{id}/resend"),
-    ("get", "/admin"),
-    ("post", "/admin/login"),
-    ("post", "/admin/logout"),
-    ("post", "/admin/actions/send-digests"),
-    ("post", "/admin/actions/generate-report"),
-    ("get", "/admin/reports/{id}/{kind}"),
-];
 
 pub struct Application {
     port: u16,
@@ -63,7 +34,7 @@ impl Application {
 
     /// Like [`Application::build`], stopped by cancelling `shutdown` instead of by a signal.
     pub async fn build_with_shutdown(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = db::create_pool(&settings, "ingest-api")?;
+        let pool = db::create_pool_for(&settings, "ingest-api", db::Workload::Requests)?;
         migrations::wait_until_current(&pool, &shutdown).await?;
         let (writer, writers) = EventWriter::start(
             pool.clone(),
@@ -96,7 +67,6 @@ impl Application {
             admin_label: settings.admin.token_label.clone(),
             allow_private_targets: settings.outbound.allow_private_targets,
             tz: settings.tz(),
-            digest_channels: digest_sender::channels::enabled(&settings),
             pages: load_pages(&settings.delivery.templates_dir)?,
             reports_dir: std::path::PathBuf::from(&settings.reports_dir),
         });
@@ -108,38 +78,45 @@ impl Application {
             n => n,
         };
         let server = HttpServer::new(move || {
-            App::new()
+            let (path_errors, form_errors) = crate::error::extractor_errors();
+            // Each route is registered once: utoipa-actix-web collects its OpenAPI path and schemas from the
+            // `service` call that registers it, and `/openapi.json` serves what was collected.
+            let (app, document) = App::new()
                 .wrap(from_fn(crate::request_id::middleware))
                 .app_data(state.clone())
-                .route("/webhooks/community", web::post().to(routes::community::post))
-                .route("/webhooks/discourse", web::post().to(routes::discourse::post))
-                .route("/health", web::get().to(routes::health::get))
-                .route("/ready", web::get().to(routes::ready::get))
-                .route("/metrics", web::get().to(routes::metrics::get))
-                .route("/openapi.json", web::get().to(crate::openapi::get_openapi))
-                .route("/admin/send-digests", web::post().to(routes::admin::send_digests::post))
-                .route("/admin/stats", web::get().to(routes::admin::stats::get))
-                .route("/admin/recent-detections", web::get().to(routes::admin::recent_detections::get))
-                .route("/admin/generate-reports", web::post().to(routes::admin::generate_reports::post))
-                .route("/admin/members/{userId}", web::delete().to(routes::admin::members::delete))
-                .route("/admin/audit", web::get().to(routes::admin::audit::get))
-                .route("/admin/endpoints", web::get().to(routes::admin::endpoints::list))
-                .route("/admin/endpoints", web::post().to(routes::admin::endpoints::add))
-                .route("/admin/endpoints/{id}", web::delete().to(routes::admin::endpoints::remove))
-                .route("/admin/endpoints/{id}/rotate-secret", web::post().to(routes::admin::endpoints::rotate_secret))
-                .route("/admin/endpoints/{id}/enable", web::post().to(routes::admin::endpoints::enable))
-                .route("/admin/endpoints/{id}/deliveries", web::get().to(routes::admin::outbound_deliveries::list))
-                .route(
-                    "/admin/outbound-deliveries/{id}/resend",
-                    web::post().to(routes::admin::outbound_deliveries::resend),
-                )
-                .route("/admin", web::get().to(routes::admin::dashboard::get))
-                .route("/admin/login", web::post().to(routes::admin::dashboard::login))
-                .route("/admin/logout", web::post().to(routes::admin::dashboard::logout))
-                .route("/admin/actions/send-digests", web::post().to(routes::admin::dashboard::send_digests))
-                .route("/admin/actions/generate-report", web::post().to(routes::admin::dashboard::generate_report))
-                .route("/admin/reports/{id}/{kind}", web::get().to(routes::admin::dashboard::report_file))
+                .app_data(path_errors)
+                .app_data(form_errors)
+                .into_utoipa_app()
+                .openapi(crate::openapi::base())
+                .service(routes::community::post)
+                .service(routes::discourse::post)
+                .service(routes::health::get)
+                .service(routes::ready::get)
+                .service(routes::metrics::get)
+                .service(crate::openapi::get_openapi)
+                .service(routes::admin::send_digests::post)
+                .service(routes::admin::digest_requests::get)
+                .service(routes::admin::stats::get)
+                .service(routes::admin::recent_detections::get)
+                .service(routes::admin::generate_reports::post)
+                .service(routes::admin::members::delete)
+                .service(routes::admin::audit::get)
+                .service(routes::admin::endpoints::list)
+                .service(routes::admin::endpoints::add)
+                .service(routes::admin::endpoints::remove)
+                .service(routes::admin::endpoints::rotate_secret)
+                .service(routes::admin::endpoints::enable)
+                .service(routes::admin::outbound_deliveries::list)
+                .service(routes::admin::outbound_deliveries::resend)
+                .service(routes::admin::dashboard::get)
+                .service(routes::admin::dashboard::login)
+                .service(routes::admin::dashboard::logout)
+                .service(routes::admin::dashboard::send_digests)
+                .service(routes::admin::dashboard::generate_report)
+                .service(routes::admin::dashboard::report_file)
                 .default_service(web::to(not_found))
+                .split_for_parts();
+            app.app_data(web::Data::new(crate::openapi::Document(document)))
         })
         .workers(http_workers)
         .listen(listener)?
@@ -194,5 +171,5 @@ fn load_pages(dir: &str) -> anyhow::Result<tera::Tera> {
 }
 
 async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({"error": {"code": "not-found", "message": "no such route"}}))
+    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound)
 }

@@ -102,7 +102,7 @@ async fn the_roster_is_the_baseline_and_a_later_promotion_is_one() {
     let mut worker = db.connect().await;
     let tx = worker.transaction().await.expect("tx");
     let members = BTreeSet::from([("community".to_string(), "v-1".to_string())]);
-    classifier::batch::apply_members(&tx, "import-test", &members, &rules, false).await.expect("apply");
+    pathfinder_members::batch::apply_members(&tx, "import-test", &members, &rules, false).await.expect("apply");
     tx.commit().await.expect("commit");
     let kind: (String, Option<String>) = client
         .query_one("SELECT kind, previous_seniority FROM detections", &[])
@@ -164,7 +164,7 @@ async fn a_senior_the_newer_file_shows_not_senior_is_removed_across_batches() {
     let client = db.connect().await;
     // More rows than one batch: s-1 is a senior in the first batch and not senior on the last line (a later batch).
     let mut text = String::from("userId,title\ns-1,Chief Executive Officer\nkeep,VP of Sales\ngone,VP of Sales\n");
-    for i in 0..classifier::import::BATCH_ROWS {
+    for i in 0..pathfinder_members::import::BATCH_ROWS {
         text.push_str(&format!("e-{i},Software Engineer\n"));
     }
     text.push_str("s-1,Software Engineer\n");

@@ -7,16 +7,50 @@ use tokio_postgres::NoTls;
 
 use crate::Settings;
 
+pub mod row;
 pub mod tls;
 
 pub use deadpool_postgres::{Object as PooledClient, Pool as DbPool, PoolError};
+pub use row::{QueryError, RowExt, SchemaDrift};
+
+/// What a pool's connections run, which decides their PostgreSQL `statement_timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// HTTP requests (ingest-api): `database.statement_timeout_ms`, short, so a stuck statement becomes a 503.
+    Requests,
+    /// Workers and the CLI (batches, builds, purges): `database.background_statement_timeout_ms` (0: none).
+    Background,
+}
+
+impl Workload {
+    /// The `statement_timeout` in milliseconds (0: none).
+    pub fn statement_timeout_ms(self, settings: &Settings) -> u64 {
+        match self {
+            Self::Requests => settings.database.statement_timeout_ms,
+            Self::Background => settings.database.background_statement_timeout_ms,
+        }
+    }
+}
+
+/// Builds a pool for background work (workers, the CLI): see [`create_pool_for`].
+pub fn create_pool(settings: &Settings, application_name: &str) -> anyhow::Result<Pool> {
+    create_pool_for(settings, application_name, Workload::Background)
+}
 
 /// Builds the pool. Connections are opened lazily, so this succeeds while the database is down; callers see
-/// [`PoolError`]s until it is back, and broken connections are discarded on their next checkout.
-pub fn create_pool(settings: &Settings, application_name: &str) -> anyhow::Result<Pool> {
+/// [`PoolError`]s until it is back, and broken connections are discarded on their next checkout. Each connection
+/// starts with the workload's `statement_timeout` (sent in the startup packet: no extra round trip), after any
+/// `options` the URL gives.
+pub fn create_pool_for(settings: &Settings, application_name: &str, workload: Workload) -> anyhow::Result<Pool> {
     let target = tls::parse(&settings.database_url)?;
     let mut config = target.config;
     config.application_name(application_name);
+    let timeout = format!("-c statement_timeout={}", workload.statement_timeout_ms(settings));
+    let options = match config.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} {timeout}"),
+        _ => timeout,
+    };
+    config.options(&options);
     config.connect_timeout(Duration::from_millis(settings.database.connect_timeout_ms));
     config.keepalives(true);
     config.keepalives_idle(Duration::from_secs(30));

@@ -12,6 +12,13 @@ use tokio_postgres::Transaction;
 use crate::db::DbPool;
 use crate::schedule::{Job, Occurrence, Rule};
 
+/// The pause before attempt `next` (2 and up) of queued work that failed (reports, manual digest runs): 1, 2, 4, 8
+/// minutes, at most an hour.
+pub fn retry_backoff(next: i32) -> std::time::Duration {
+    let exponent = u32::try_from(next.clamp(2, 8) - 2).unwrap_or(0);
+    std::time::Duration::from_secs(60).saturating_mul(2u32.pow(exponent)).min(std::time::Duration::from_secs(3600))
+}
+
 /// Why a job ran (`job_runs.trigger`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {

@@ -63,7 +63,10 @@ pub async fn run(client: &mut Client) -> anyhow::Result<MigrationReport> {
 
 /// The highest applied migration version, or `None` on an empty database.
 pub async fn current_version(client: &Client) -> Result<Option<i32>, tokio_postgres::Error> {
-    let exists: bool = client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).await?.get(0);
+    let exists: bool = client
+        .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL AS exists", &[])
+        .await?
+        .try_get("exists")?;
     if !exists {
         return Ok(None);
     }

@@ -8,9 +8,8 @@
 //! savepoint), it is tried again after a backoff (1, 2, 4, 8 minutes) and after [`MAX_ATTEMPTS`] it is `failed`
 //! with its error (shown in `/admin/stats` and the dashboard). Reports behind it are built meanwhile.
 
-use std::time::Duration;
-
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, RowExt};
+use pathfinder_core::jobs::retry_backoff;
 
 use crate::generate::Generator;
 use crate::month::Month;
@@ -41,8 +40,9 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
     let mut client = pool.get().await?;
     let mut tx = client.transaction().await?;
     let Some(row) = tx.query_opt(CLAIM, &[]).await? else { return Ok(false) };
-    let (id, kind, attempts): (i64, String, i32) = (row.get(0), row.get(1), row.get(4));
-    let (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (row.get(2), row.get(3));
+    let (id, kind, attempts): (i64, String, i32) = (row.column("id")?, row.column("kind")?, row.column("attempts")?);
+    let (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        (row.column("period_start")?, row.column("period_end")?);
     let month = Month::containing(start, generator.tz);
     let up_to = (kind == "month_to_date").then_some(end);
     let build = tx.savepoint("build").await?;
@@ -54,8 +54,9 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
         Err(error) => {
             build.rollback().await?;
             let message: String = format!("{error:#}").chars().take(500).collect();
-            let wait = i64::try_from(backoff(attempts + 1).as_secs()).unwrap_or(3600);
-            let status: String = tx.query_one(FAILED, &[&id, &message, &MAX_ATTEMPTS, &wait]).await?.get(0);
+            let wait = i64::try_from(retry_backoff(attempts + 1).as_secs()).unwrap_or(3600);
+            let status: String =
+                tx.query_one(FAILED, &[&id, &message, &MAX_ATTEMPTS, &wait]).await?.column("status")?;
             tx.commit().await?;
             metrics::counter!("pathfinder_report_failures_total").increment(1);
             if status == "failed" {
@@ -87,10 +88,4 @@ pub async fn run_once(pool: &DbPool, generator: &Generator) -> anyhow::Result<bo
     tx.commit().await?;
     tracing::info!(report_id = id, kind = %kind, month = %month.key(), detections = data.total, "report ready");
     Ok(true)
-}
-
-/// The pause before attempt `next` (2 and up): 1, 2, 4, 8 minutes, at most an hour.
-fn backoff(next: i32) -> Duration {
-    let exponent = u32::try_from(next.clamp(2, 8) - 2).unwrap_or(0);
-    Duration::from_secs(60).saturating_mul(2u32.pow(exponent)).min(Duration::from_secs(3600))
 }

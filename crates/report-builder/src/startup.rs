@@ -1,22 +1,19 @@
 //! Building and running report-builder: the scheduler for `month-end-report` and `purge-events`, and the queue of
 //! month-to-date reports (woken by NOTIFY on new `reports` rows, polling otherwise).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use pathfinder_core::jobs::scheduler::{Scheduler, system_clock};
 use pathfinder_core::listen::drain_until_stopped;
 use pathfinder_core::supervise::Tasks;
 use pathfinder_core::{Settings, db, migrations, shutdown};
 use tokio_util::sync::CancellationToken;
 
-use crate::generate::Generator;
-use crate::html_report::HtmlReport;
-use crate::jobs::{MonthEndReportJob, PurgeEventsJob};
-use crate::storage::ReportStorage;
-use crate::{purge, queue};
+use crate::queue;
+
+/// The report generator and the scheduled jobs' handlers, from settings (shared with `pathfinder jobs run`).
+pub use pathfinder_reports::jobs::{generator, handlers as jobs};
 
 /// Polling interval of the report queue when no NOTIFY arrives.
 const POLL: Duration = Duration::from_secs(5);
@@ -24,23 +21,6 @@ const POLL: Duration = Duration::from_secs(5);
 pub struct Application {
     tasks: Tasks,
     health_port: Option<u16>,
-}
-
-/// The generator settings describe (templates and storage).
-pub fn generator(settings: &Settings) -> anyhow::Result<Arc<Generator>> {
-    let html = HtmlReport::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
-        format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
-    })?;
-    let storage = ReportStorage::from_settings(&settings.storage, &settings.reports_dir)?;
-    Ok(Arc::new(Generator { html, storage, tz: settings.tz() }))
-}
-
-/// The handlers of report-builder's scheduled jobs.
-pub fn jobs(settings: &Settings, generator: Arc<Generator>) -> (MonthEndReportJob, PurgeEventsJob) {
-    (
-        MonthEndReportJob { generator: generator.clone() },
-        PurgeEventsJob { retention: purge::Retention::from_settings(settings), generator },
-    )
 }
 
 impl Application {

@@ -22,12 +22,12 @@ pub struct Sandbox {
 pub async fn installation_folder(client: &impl GenericClient) -> Result<String, tokio_postgres::Error> {
     let row = client
         .query_one(
-            "SELECT current_database()::text, \
-                    coalesce((SELECT applied_on FROM refinery_schema_history ORDER BY version LIMIT 1), '')",
+            "SELECT current_database()::text AS name, \
+                    coalesce((SELECT applied_on FROM refinery_schema_history ORDER BY version LIMIT 1), '') AS first",
             &[],
         )
         .await?;
-    let (name, first_migration): (String, String) = (row.get(0), row.get(1));
+    let (name, first_migration): (String, String) = (row.try_get("name")?, row.try_get("first")?);
     let hash = Sha256::digest(format!("{name}\n{first_migration}").as_bytes());
     let safe: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();

@@ -132,6 +132,30 @@ pub fn teams(url: String) -> HashMap<&'static str, Transport> {
     HashMap::from([("teams", Transport::TeamsWebhook(TeamsWebhook { url, http }))])
 }
 
+/// `count` digest-sender processes (the real binary) on `db`, delivering into the sandbox `outbox`, polling every
+/// 100 ms; killed when dropped.
+pub fn sender_processes(count: usize, db: &TestDatabase, outbox: &std::path::Path) -> Vec<Process> {
+    (0..count)
+        .map(|_| {
+            Process(
+                std::process::Command::new(env!("CARGO_BIN_EXE_digest-sender"))
+                    .current_dir(repo())
+                    .env_clear()
+                    .env("PATH", std::env::var("PATH").unwrap_or_default())
+                    .env("DATABASE_URL", &db.url)
+                    .env("LOG_LEVEL", "warn")
+                    .env("PATHFINDER_DATABASE__POOL_SIZE", "3")
+                    .env("PATHFINDER_DELIVERY__OUTBOX_DIR", outbox)
+                    .env("PATHFINDER_DELIVERY__POLL_INTERVAL_MS", "100")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::inherit())
+                    .spawn()
+                    .expect("start digest-sender"),
+            )
+        })
+        .collect()
+}
+
 pub struct Process(pub Child);
 
 impl Drop for Process {

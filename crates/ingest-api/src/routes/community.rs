@@ -1,10 +1,11 @@
 //! `POST /webhooks/community`: the generic seed JSON.
 
+use actix_web::http::header::HeaderMap;
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::respond::store_and_answer;
-use crate::body;
+use super::respond::receive;
 use crate::error::ApiError;
 use crate::payload::community;
 
@@ -12,7 +13,7 @@ use crate::payload::community;
 ///
 /// Stored once per delivery (sender's `webhook-id` / `X-GitHub-Delivery`, else a hash of the body within the dedupe
 /// window); 202 `{"status":"ignored"}` when the field is not a registered job-title field.
-#[utoipa::path(post, path = "/webhooks/community", operation_id = "receiveCommunityWebhook", tag = "webhooks",
+#[utoipa::path(operation_id = "receiveCommunityWebhook", tag = "webhooks",
     request_body(content = crate::openapi::CommunityWebhook, content_type = "application/json"),
     params(
         ("webhook-id" = Option<String>, Header, description = "Standard Webhooks delivery id (also the dedupe key)"),
@@ -22,8 +23,8 @@ use crate::payload::community;
         ("X-GitHub-Delivery" = Option<String>, Header, description = "GitHub-style delivery id (dedupe key)"),
     ),
     responses(
-        (status = 202, description = "Stored and committed (`accepted`, with eventId), or `ignored`", body = crate::openapi::Stored),
-        (status = 200, description = "The same delivery again: nothing new stored", body = crate::openapi::Stored),
+        (status = 202, description = "Stored and committed (`accepted`, with eventId), or `ignored`", body = crate::openapi::WebhookAnswer),
+        (status = 200, description = "The same delivery again: nothing new stored", body = crate::openapi::WebhookAnswer),
         (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),
@@ -31,14 +32,13 @@ use crate::payload::community;
         (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
         (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
     ))]
+#[post("/webhooks/community")]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    body::require_json(&request)?;
-    let body = body::read_limited(&request, payload, state.max_body_bytes).await?;
-    state.verifier.verify_generic(request.headers(), &body, chrono::Utc::now().timestamp())?;
-    let parsed = community::parse(request.headers(), &body)?;
-    store_and_answer(&state, parsed).await
+    let verify =
+        |headers: &HeaderMap, body: &[u8]| state.verifier.verify_generic(headers, body, chrono::Utc::now().timestamp());
+    receive(&request, payload, &state, verify, community::parse).await
 }

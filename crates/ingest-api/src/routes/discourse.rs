@@ -1,23 +1,23 @@
 //! `POST /webhooks/discourse`: a Discourse `user_updated` delivery.
 
+use actix_web::post;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::respond::store_and_answer;
-use crate::body;
+use super::respond::receive;
 use crate::error::ApiError;
 use crate::payload::discourse::{self, DiscourseFieldConfig};
 
 /// A Discourse `user_updated` (or `user_created`) webhook; the title is `user.user_fields["<id>"]`.
-#[utoipa::path(post, path = "/webhooks/discourse", operation_id = "receiveDiscourseWebhook", tag = "webhooks",
+#[utoipa::path(operation_id = "receiveDiscourseWebhook", tag = "webhooks",
     request_body(content = crate::openapi::DiscourseWebhook, content_type = "application/json"),
     params(
         ("X-Discourse-Event" = String, Header, description = "The event type; only user_updated and user_created are stored"),
         ("X-Discourse-Event-Signature" = Option<String>, Header, description = "`sha256=<hex>` HMAC of the body"),
     ),
     responses(
-        (status = 202, description = "Stored (`accepted`), `ignored` (another event type), or `erased` (user_destroyed or an anonymised user, when PATHFINDER_DISCOURSE__ERASE_ON_DELETE)", body = crate::openapi::Stored),
-        (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::Stored),
+        (status = 202, description = "Stored (`accepted`), `ignored` (another event type), or `erased` (user_destroyed or an anonymised user, when PATHFINDER_DISCOURSE__ERASE_ON_DELETE)", body = crate::openapi::WebhookAnswer),
+        (status = 200, description = "The same body again (a Discourse retry)", body = crate::openapi::WebhookAnswer),
         (status = 400, description = "Malformed JSON, or a body that never finished arriving", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing, invalid or stale signature (when WEBHOOK_SECRETS is set)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = crate::openapi::ErrorBody),
@@ -25,19 +25,23 @@ use crate::payload::discourse::{self, DiscourseFieldConfig};
         (status = 422, description = "A field is missing, of the wrong type, too long or holds NUL", body = crate::openapi::ErrorBody),
         (status = 503, description = "Database unavailable; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
     ))]
+#[post("/webhooks/discourse")]
 pub async fn post(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    body::require_json(&request)?;
-    let body = body::read_limited(&request, payload, state.max_body_bytes).await?;
-    state.verifier.verify_discourse(request.headers(), &body)?;
     let config = DiscourseFieldConfig {
         field_id: &state.discourse_field_id,
         profile_field_name: &state.discourse_profile_field,
         erase_on_delete: state.discourse_erase_on_delete,
     };
-    let parsed = discourse::parse(request.headers(), &body, &config)?;
-    store_and_answer(&state, parsed).await
+    receive(
+        &request,
+        payload,
+        &state,
+        |headers, body| state.verifier.verify_discourse(headers, body),
+        |headers, body| discourse::parse(headers, body, &config),
+    )
+    .await
 }

@@ -1,16 +1,35 @@
-//! The common tail of both webhook routes: store the event and answer as the contract says.
+//! The common body of both webhook routes: the checks in their fixed order (content type, size, signature, JSON and
+//! fields), then the store, and the answer the contract gives.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use serde_json::json;
+use actix_web::http::header::HeaderMap;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
+use crate::body;
 use crate::error::ApiError;
+use crate::openapi::{WebhookAnswer, WebhookStatus};
 use crate::payload::{Parsed, Source};
 use crate::store::{StoreError, StoreOutcome};
 use pathfinder_core::privacy::forget_member;
 
-pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpResponse, ApiError> {
+/// Receives one webhook: `application/json` (415), the body within the size limit and deadline (413, 400), the
+/// route's signature check `verify` (401), its parser `parse` (400, 422), then stores and answers.
+pub async fn receive(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    verify: impl FnOnce(&HeaderMap, &[u8]) -> Result<(), ApiError>,
+    parse: impl FnOnce(&HeaderMap, &[u8]) -> Result<Parsed, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    body::require_json(request)?;
+    let body = body::read_limited(request, payload, state.max_body_bytes).await?;
+    verify(request.headers(), &body)?;
+    let parsed = parse(request.headers(), &body)?;
+    store_and_answer(state, parsed).await
+}
+
+async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpResponse, ApiError> {
     let event = match parsed {
         Parsed::Event(event) => event,
         Parsed::Ignored(reason) => {
@@ -27,12 +46,12 @@ pub async fn store_and_answer(state: &AppState, parsed: Parsed) -> Result<HttpRe
         Ok(Ok(StoreOutcome::Accepted(id))) => {
             tracing::info!(event_id = id, user_id = %user_id, "webhook accepted");
             crate::metrics::record_outcome("accepted");
-            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(json!({"status": "accepted", "eventId": id})))
+            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::event(WebhookStatus::Accepted, id)))
         }
         Ok(Ok(StoreOutcome::Duplicate(id))) => {
             tracing::info!(event_id = id, user_id = %user_id, "duplicate delivery");
             crate::metrics::record_outcome("duplicate");
-            Ok(HttpResponse::Ok().json(json!({"status": "duplicate", "eventId": id})))
+            Ok(HttpResponse::Ok().json(WebhookAnswer::event(WebhookStatus::Duplicate, id)))
         }
         Ok(Ok(StoreOutcome::Ignored)) => {
             tracing::debug!(user_id = %user_id, "field not registered; ignored");
@@ -69,8 +88,7 @@ async fn erase(state: &AppState, source: Source, user_id: &str) -> Result<HttpRe
         Ok(erased) => {
             tracing::info!(user_id = %user_id, source = %source, audit_seq = erased.audit_seq, "member erased by the platform");
             crate::metrics::record_outcome("erased");
-            Ok(HttpResponse::build(StatusCode::ACCEPTED)
-                .json(json!({"status": "erased", "membersFound": erased.members_found})))
+            Ok(HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::erased(erased.members_found)))
         }
         Err(error) => {
             tracing::error!(error = %error, user_id = %user_id, "erasure failed (nothing was removed)");
@@ -80,5 +98,5 @@ async fn erase(state: &AppState, source: Source, user_id: &str) -> Result<HttpRe
 }
 
 fn ignored() -> HttpResponse {
-    HttpResponse::build(StatusCode::ACCEPTED).json(json!({"status": "ignored"}))
+    HttpResponse::build(StatusCode::ACCEPTED).json(WebhookAnswer::ignored())
 }

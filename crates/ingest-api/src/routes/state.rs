@@ -28,8 +28,17 @@ pub struct AppState {
     /// Outbound webhook endpoints may be on private addresses (`PATHFINDER_OUTBOUND__ALLOW_PRIVATE_TARGETS`).
     pub allow_private_targets: bool,
     pub tz: chrono_tz::Tz,
-    pub digest_channels: Vec<digest_sender::assemble::Channel>,
     /// The dashboard's pages (config/templates/admin-*.html).
     pub pages: tera::Tera,
     pub reports_dir: std::path::PathBuf,
+}
+
+impl AppState {
+    /// A pooled connection, or `database-unavailable` (503 with Retry-After) when none comes in time.
+    pub async fn client(&self) -> Result<pathfinder_core::db::PooledClient, crate::error::ApiError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|_| crate::error::ApiError::DatabaseUnavailable { retry_after_secs: self.retry_after_secs })
+    }
 }

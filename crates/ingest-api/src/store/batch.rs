@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, QueryError};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -149,12 +149,13 @@ impl Worker {
             StoreError::Unavailable
         })?;
         let window = Duration::from_secs(u64::from(self.config.dedupe_window_hours) * 3600);
-        insert::insert_batch(&client, rows, window).await.map_err(|error| {
-            if pathfinder_core::db::is_unavailable(&error) {
+        insert::insert_batch(&client, rows, window).await.map_err(|error| match error {
+            QueryError::Database(error) if pathfinder_core::db::is_unavailable(&error) => {
                 tracing::warn!(error = %pathfinder_core::db::describe(&error), "database unavailable while writing a batch");
                 StoreError::Unavailable
-            } else {
-                tracing::error!(error = %error, "batch insert failed");
+            }
+            error => {
+                tracing::error!(error = %error, code = error.code(), "batch insert failed");
                 StoreError::Failed(error.to_string())
             }
         })

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool_postgres::ClientWrapper as Client;
+use pathfinder_core::db::{QueryError, RowExt};
 
 use super::{StoreError, StoreOutcome};
 use crate::payload::NewEvent;
@@ -89,7 +90,7 @@ pub async fn insert_batch(
     client: &Client,
     rows: &[Row],
     window: Duration,
-) -> Result<Vec<Result<StoreOutcome, StoreError>>, tokio_postgres::Error> {
+) -> Result<Vec<Result<StoreOutcome, StoreError>>, QueryError> {
     let statement = client.prepare_cached(INSERT_BATCH).await?;
     let keys: Vec<&str> = rows.iter().map(|r| r.dedupe_key.as_str()).collect();
     let sources: Vec<&str> = rows.iter().map(|r| r.source).collect();
@@ -109,7 +110,7 @@ pub async fn insert_batch(
         .await?;
     let mut by_key: HashMap<String, (bool, Option<i64>)> = HashMap::with_capacity(result.len());
     for row in &result {
-        by_key.insert(row.get(0), (row.get(1), row.get(2)));
+        by_key.insert(row.column("dedupe_key")?, (row.column("registered")?, row.column("new_id")?));
     }
     let duplicates: Vec<&str> = rows
         .iter()
@@ -120,7 +121,7 @@ pub async fn insert_batch(
     if !duplicates.is_empty() {
         let lookup = client.prepare_cached(EXISTING_IDS).await?;
         for row in client.query(&lookup, &[&duplicates]).await? {
-            existing.insert(row.get(0), row.get(1));
+            existing.insert(row.column("dedupe_key")?, row.column("event_id")?);
         }
     }
     Ok(rows

@@ -1,5 +1,6 @@
-//! POST /admin/send-digests: 404 without ADMIN_TOKEN, 401 without the right bearer token, 202 and digests built
-//! with it.
+//! The admin API: 404 without ADMIN_TOKEN, 401 without the right bearer token; POST /admin/send-digests queues a
+//! manual digest run (202 with its id) whose status GET /admin/digest-requests/{id} reads; stats, reports, recent
+//! detections.
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
@@ -28,14 +29,12 @@ async fn send_digests_needs_the_right_bearer_token() {
     }
     let truncated = format!("Bearer {}", &TOKEN[..TOKEN.len() - 1]);
     assert_eq!(post_admin(&app, Some(&truncated)).await.status, 401, "a prefix of the token is not the token");
-    let digests: i64 =
-        app.db.connect().await.query_one("SELECT count(*) FROM digests", &[]).await.expect("count").get(0);
-    assert_eq!(digests, 0, "nothing happened for the refused calls");
+    assert_eq!(app.count_rows("digest_requests").await, 0, "nothing was queued for the refused calls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn send_digests_builds_digests_for_every_detection_not_yet_sent() {
-    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+async fn send_digests_queues_a_run_whose_status_can_be_read() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN), ("PATHFINDER_ADMIN__TOKEN_LABEL", "ops")]).await;
     app.sql(
         "INSERT INTO detections (event_id, user_id, title, seniority, kind, rule, rules_version)
          SELECT g, 'm' || g, 'VP Sales', 'vp', 'new', 'vice-president', 'v1' FROM generate_series(1, 12) g",
@@ -43,11 +42,41 @@ async fn send_digests_builds_digests_for_every_detection_not_yet_sent() {
     .await;
     let reply = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["status"], "queued");
-    assert_eq!(reply.json["digests"]["email"], serde_json::json!({"digests": 2, "detections": 12}));
-    assert_eq!(reply.json["digests"]["teams"], serde_json::json!({"digests": 2, "detections": 12}));
-    let again = post_admin(&app, Some(&format!("Bearer {TOKEN}"))).await;
-    assert_eq!(again.json["digests"]["email"]["detections"], 0, "nothing is queued twice");
+    let id = reply.json["requestId"].as_i64().expect("requestId");
+    assert_eq!(reply.json, serde_json::json!({"status": "queued", "requestId": id}));
+    let client = app.db.connect().await;
+    let row = client
+        .query_one("SELECT status, requested_by FROM digest_requests WHERE id = $1", &[&id])
+        .await
+        .expect("the request row");
+    assert_eq!((row.get::<_, &str>("status"), row.get::<_, &str>("requested_by")), ("pending", "ops"));
+    let digests: i64 = client.query_one("SELECT count(*) FROM digests", &[]).await.expect("count").get("count");
+    assert_eq!(digests, 0, "ingest-api builds nothing itself: digest-sender does");
+
+    let read = |id: i64| app.http.get(format!("{}/admin/digest-requests/{id}", app.address)).bearer_auth(TOKEN).send();
+    let pending: serde_json::Value = read(id).await.expect("request").json().await.expect("json");
+    assert_eq!(
+        (&pending["status"], &pending["requestedBy"], &pending["attempts"], &pending["digests"]),
+        (&serde_json::json!("pending"), &serde_json::json!("ops"), &serde_json::json!(0), &serde_json::Value::Null)
+    );
+    // What digest-sender writes when it has built the run (crates/digest-sender/tests/requests.rs builds it).
+    app.sql(&format!(
+        "UPDATE digest_requests SET status = 'done', attempts = 1, completed_at = now(),
+                summary = '{{\"email\": {{\"digests\": 2, \"detections\": 12}}}}' WHERE id = {id}"
+    ))
+    .await;
+    let done: serde_json::Value = read(id).await.expect("request").json().await.expect("json");
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["digests"], serde_json::json!({"email": {"digests": 2, "detections": 12}}));
+    assert!(done["completedAt"].as_str().is_some_and(|at| at.ends_with('Z')), "{done}");
+
+    let unknown = read(id + 1000).await.expect("request");
+    assert_eq!(unknown.status(), 404);
+    let body: serde_json::Value = unknown.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "not-found");
+    let unauthorised =
+        app.http.get(format!("{}/admin/digest-requests/{id}", app.address)).send().await.expect("request");
+    assert_eq!(unauthorised.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,4 +172,21 @@ async fn recent_detections_are_newest_first_and_limits_are_validated() {
         let body: serde_json::Value = response.json().await.expect("json");
         assert_eq!(body["error"]["code"], "invalid-field");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_of_another_type_is_a_schema_drift_error_not_a_panic() {
+    let app = spawn_app_with(&[("ADMIN_TOKEN", TOKEN)]).await;
+    app.sql(
+        "INSERT INTO digests (channel, status, run_key, detection_count, attempts, last_error)
+           VALUES ('teams', 'failed', '2026-W47', 1, 6, 'HTTP 503');
+         ALTER TABLE digests ALTER COLUMN attempts TYPE bigint;",
+    )
+    .await;
+    let reply = app.http.get(format!("{}/admin/stats", app.address)).bearer_auth(TOKEN).send().await.expect("request");
+    assert_eq!(reply.status(), 503);
+    let body: serde_json::Value = reply.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "schema-drift", "{body}");
+    let recent = app.http.get(format!("{}/admin/recent-detections", app.address)).bearer_auth(TOKEN).send().await;
+    assert_eq!(recent.expect("the service still answers").status(), 200, "other routes are unaffected");
 }

@@ -1,6 +1,6 @@
 //! The dashboard in a real browser: headless Chromium (Debian package chromium) driven by playwright-core
 //! (tests/e2e, installed by `make test`). A webhook creates a detection through the real classifier; the browser signs
-//! in, sees it, presses "Send digests now" and sees the digests queued. With PF_UPDATE_SCREENSHOTS=1 the screenshot
+//! in, sees it, presses "Send digests now" and sees the manual digest run queued. With PF_UPDATE_SCREENSHOTS=1 the screenshot
 //! replaces docs/dashboard-screenshot.png.
 
 use std::process::Command;
@@ -47,7 +47,10 @@ async fn an_operator_signs_in_sees_the_detection_and_queues_digests_in_chromium(
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(std::fs::metadata(&screenshot).map(|m| m.len() > 10_000).unwrap_or(false), "a screenshot was taken");
-    let queued: i64 =
-        client.query_one("SELECT count(*) FROM digests WHERE status = 'pending'", &[]).await.expect("count").get(0);
-    assert_eq!(queued, 2, "the button built one digest per channel");
+    let queued: i64 = client
+        .query_one("SELECT count(*) FROM digest_requests WHERE status = 'pending'", &[])
+        .await
+        .expect("count")
+        .get("count");
+    assert_eq!(queued, 1, "the button queued one manual digest run (digest-sender carries it out)");
 }

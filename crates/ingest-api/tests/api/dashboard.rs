@@ -83,9 +83,7 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
         .await
         .expect("post");
     assert_eq!(without_session.status(), 401);
-    let digests: i64 =
-        app.db.connect().await.query_one("SELECT count(*) FROM digests", &[]).await.expect("count").get(0);
-    assert_eq!(digests, 0);
+    assert_eq!(app.count_rows("digest_requests").await, 0, "refused forms queue nothing");
 
     let pressed = http
         .post(format!("{}/admin/actions/send-digests", app.address))
@@ -101,7 +99,16 @@ async fn sign_in_see_the_data_and_queue_digests_with_the_csrf_token() {
         http.get(format!("{}/admin?done=digests", app.address)).header("cookie", &cookie).send().await.expect("page");
     let html = after.text().await.expect("html");
     assert!(html.contains("Digests queued"), "the flash says so");
-    assert!(html.contains("<td>pending</td><td>2</td>"), "two digests (email, teams) are queued: {html}");
+    assert!(html.contains("<td>admin (dashboard)</td><td>pending</td>"), "the run is listed, pending: {html}");
+    let queued = app
+        .db
+        .connect()
+        .await
+        .query("SELECT status, requested_by FROM digest_requests", &[])
+        .await
+        .expect("digest requests");
+    let queued: Vec<(String, String)> = queued.iter().map(|r| (r.get("status"), r.get("requested_by"))).collect();
+    assert_eq!(queued, vec![("pending".to_string(), "admin (dashboard)".to_string())], "one run for digest-sender");
 
     let out =
         http.post(format!("{}/admin/logout", app.address)).header("cookie", &cookie).send().await.expect("logout");

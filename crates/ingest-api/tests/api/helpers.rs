@@ -114,6 +114,12 @@ impl TestApp {
         client.query_one("SELECT count(*) FROM events_raw", &[]).await.expect("count").get(0)
     }
 
+    /// Rows in `table` (a fixed name from the test, never input).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let client = self.db.connect().await;
+        client.query_one(&format!("SELECT count(*) AS count FROM {table}"), &[]).await.expect("count").get("count")
+    }
+
     pub async fn sql(&self, statement: &str) {
         self.db.connect().await.batch_execute(statement).await.expect("sql");
     }

@@ -85,7 +85,7 @@ async fn the_same_user_id_on_two_sources_is_two_members_from_webhook_to_report_t
     assert_eq!(shown, [("community".into(), "42".into()), ("discourse".into(), "42".into())]);
 
     let now = Utc::now();
-    let period = report_builder::data::Period {
+    let period = pathfinder_reports::data::Period {
         tz: chrono_tz::America::New_York,
         first_day: now.date_naive() - Span::days(1),
         start: now - Span::hours(1),
@@ -94,8 +94,8 @@ async fn the_same_user_id_on_two_sources_is_two_members_from_webhook_to_report_t
         month_key: now.format("%Y-%m").to_string(),
         month_to_date: true,
     };
-    let data = report_builder::data::load(&client, period).await.expect("report data");
-    let csv = String::from_utf8(report_builder::csv_report::render(&data).expect("csv")).expect("utf-8");
+    let data = pathfinder_reports::data::load(&client, period).await.expect("report data");
+    let csv = String::from_utf8(pathfinder_reports::csv_report::render(&data).expect("csv")).expect("utf-8");
     assert!(csv.starts_with("detected_at,user_id,username,title,seniority,kind,previous_seniority,rule,source\r\n"));
     assert_eq!(csv.lines().filter(|l| l.ends_with(",community")).count(), 1, "{csv}");
     assert_eq!(csv.lines().filter(|l| l.ends_with(",discourse")).count(), 1, "{csv}");

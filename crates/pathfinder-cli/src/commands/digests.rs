@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use digest_sender::assemble::{self, Channel};
+use pathfinder_core::db::RowExt;
 use pathfinder_core::privacy::audit;
 use pathfinder_core::{Settings, db, migrations};
+use pathfinder_digests::assemble::{self, Channel};
 
 #[derive(Debug, Subcommand)]
 pub enum DigestsCommand {
@@ -69,12 +70,15 @@ async fn retry(client: &tokio_postgres::Client, id: i64) -> anyhow::Result<()> {
             client.execute("SELECT pg_notify('pathfinder_digests', '')", &[]).await?;
             let details = serde_json::json!({"digestId": id});
             audit::append(client, "admin.retry-digest", &super::operator(), Some(&id.to_string()), &details).await?;
-            println!("digest {id} ({}) queued for delivery again", row.get::<_, String>(0));
+            println!("digest {id} ({}) queued for delivery again", row.column::<String>("channel")?);
             Ok(())
         }
         None => {
             let status: Option<String> =
-                client.query_opt("SELECT status FROM digests WHERE id = $1", &[&id]).await?.map(|r| r.get(0));
+                match client.query_opt("SELECT status FROM digests WHERE id = $1", &[&id]).await? {
+                    Some(row) => Some(row.column("status")?),
+                    None => None,
+                };
             match status {
                 Some(status) => anyhow::bail!("digest {id} is {status}; only failed digests are retried"),
                 None => anyhow::bail!("there is no digest {id}"),

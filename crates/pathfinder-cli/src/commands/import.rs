@@ -1,5 +1,5 @@
 //! `pathfinder import <FILE> [--source S] [--format csv|discourse-export] [--title-field NAME] [--as-of T]
-//! [--dry-run] [--strict] [--json]`: load a member roster as the baseline (see `classifier::import`). A progress bar
+//! [--dry-run] [--strict] [--json]`: load a member roster as the baseline (see `pathfinder_members::import`). A progress bar
 //! on a terminal, plain counts otherwise; the summary holds counts and bad rows' line numbers, never names.
 
 use std::fs::File;
@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use classifier::import::{self, Format, Options, Summary};
 use pathfinder_classify::Classifier;
 use pathfinder_core::member::Source;
 use pathfinder_core::{Settings, db, migrations};
+use pathfinder_members::import::{self, Format, Options, Summary};
 
 use super::operator;
 

@@ -37,15 +37,17 @@ pub async fn run(settings: &Settings, command: JobsCommand) -> anyhow::Result<()
         None => Utc::now(),
     };
     let handler: Arc<dyn JobHandler> = match job {
-        Job::WeeklyDigest => {
-            Arc::new(digest_sender::weekly::WeeklyDigestJob { channels: digest_sender::channels::enabled(settings) })
-        }
+        Job::WeeklyDigest => Arc::new(pathfinder_digests::weekly::WeeklyDigestJob {
+            channels: pathfinder_digests::channels::enabled(settings),
+        }),
         Job::MonthEndReport => {
-            let (month_end, _) = report_builder::startup::jobs(settings, report_builder::startup::generator(settings)?);
+            let (month_end, _) =
+                pathfinder_reports::jobs::handlers(settings, pathfinder_reports::jobs::generator(settings)?);
             Arc::new(month_end)
         }
         Job::PurgeEvents => {
-            let (_, purge) = report_builder::startup::jobs(settings, report_builder::startup::generator(settings)?);
+            let (_, purge) =
+                pathfinder_reports::jobs::handlers(settings, pathfinder_reports::jobs::generator(settings)?);
             Arc::new(purge)
         }
         Job::DiscourseReconcile => return reconcile::run(settings).await,

@@ -21,7 +21,7 @@ pub async fn run(settings: &Settings, args: &ReclassifyArgs) -> anyhow::Result<(
     let mut client = db::connect(&settings.database_url, "pathfinder-reclassify").await?;
     migrations::ensure_current(&client).await?;
     let json = args.json;
-    let report = classifier::reclassify::run(&mut client, &rules, args.apply, |change| {
+    let report = pathfinder_members::reclassify::run(&mut client, &rules, args.apply, |change| {
         if json {
             println!("{}", serde_json::to_string(change).unwrap_or_default());
         } else {

@@ -2,13 +2,13 @@
 //! work it in this process, printing its counts. A pass a classifier is working on is left to it.
 
 use anyhow::Context;
-use classifier::reconcile::job::DiscourseReconcileJob;
-use classifier::reconcile::{DriveOutcome, PassCounts, Reconciler};
-use classifier::rules::SharedRules;
 use pathfinder_core::jobs::Trigger;
 use pathfinder_core::jobs::scheduler::run_once;
 use pathfinder_core::schedule::{self, Job};
 use pathfinder_core::{Settings, db, migrations};
+use pathfinder_members::reconcile::job::DiscourseReconcileJob;
+use pathfinder_members::reconcile::{DriveOutcome, PassCounts, Reconciler};
+use pathfinder_members::rules::SharedRules;
 
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !settings.discourse.reconcile_enabled {

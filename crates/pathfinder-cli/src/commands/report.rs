@@ -1,4 +1,4 @@
-//! `pathfinder report roster [--out DIR] [--json]`: the current seniors (see `report_builder::roster`) as
+//! `pathfinder report roster [--out DIR] [--json]`: the current seniors (see `pathfinder_reports::roster`) as
 //! `roster-YYYY-MM-DD.csv` and `.html` in REPORTS_DIR (or `--out`). Audited as `roster.report` (who, counts, never
 //! names); the audit entry commits only once both files are in place.
 
@@ -8,7 +8,7 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use pathfinder_core::privacy::audit;
 use pathfinder_core::{Settings, db, migrations};
-use report_builder::roster;
+use pathfinder_reports::roster;
 
 use super::operator;
 

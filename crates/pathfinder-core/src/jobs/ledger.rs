@@ -58,10 +58,13 @@ pub async fn missing<'a>(
             &[&jobs, &keys],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| Some((row.get::<_, &str>(0).parse::<Job>().ok()?, row.get::<_, String>(1))))
-        .collect())
+    let mut missing = HashSet::new();
+    for row in &rows {
+        if let Ok(job) = row.try_get::<_, &str>("job")?.parse::<Job>() {
+            missing.insert((job, row.try_get::<_, String>("period_key")?));
+        }
+    }
+    Ok(missing)
 }
 
 /// Manual runs are recorded under a key of their own, so they never stand in for the scheduled run.

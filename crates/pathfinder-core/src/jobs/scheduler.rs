@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use tokio_postgres::Transaction;
 use tokio_util::sync::CancellationToken;
 
 use super::{JobHandler, Trigger, ledger};
@@ -111,18 +112,39 @@ pub async fn run_once(
 ) -> anyhow::Result<RunOutcome> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let Some(key) = ledger::claim(&tx, occurrence, trigger).await? else {
+    let outcome = run_in(&tx, pool, handler, occurrence, trigger).await?;
+    if let RunOutcome::Ran(summary) = &outcome {
+        tx.commit().await?;
+        record_success(occurrence, trigger, summary);
+    }
+    Ok(outcome)
+}
+
+/// Records the ledger row and does the work inside `tx`, which the caller commits (with writes of its own, such as
+/// marking a queued request done); the caller calls [`record_success`] after the commit.
+pub async fn run_in(
+    tx: &Transaction<'_>,
+    pool: &DbPool,
+    handler: &dyn JobHandler,
+    occurrence: &Occurrence,
+    trigger: Trigger,
+) -> anyhow::Result<RunOutcome> {
+    let Some(key) = ledger::claim(tx, occurrence, trigger).await? else {
         return Ok(RunOutcome::AlreadyRun);
     };
     let span =
         tracing::info_span!("job", job = %occurrence.job, period = %occurrence.period_key, trigger = trigger.as_str());
-    let summary = tracing::Instrument::instrument(handler.run(&tx, pool, occurrence), span.clone()).await?;
-    ledger::finish(&tx, occurrence, &key, &summary).await?;
-    tx.commit().await?;
-    span.in_scope(|| tracing::info!(summary = %summary, "job finished"));
+    let summary = tracing::Instrument::instrument(handler.run(tx, pool, occurrence), span).await?;
+    ledger::finish(tx, occurrence, &key, &summary).await?;
+    Ok(RunOutcome::Ran(summary))
+}
+
+/// Logs and counts a run that committed.
+pub fn record_success(occurrence: &Occurrence, trigger: Trigger, summary: &serde_json::Value) {
+    tracing::info!(job = %occurrence.job, period = %occurrence.period_key, trigger = trigger.as_str(),
+                   summary = %summary, "job finished");
     metrics::counter!("pathfinder_job_runs_total", "job" => occurrence.job.name(), "trigger" => trigger.as_str())
         .increment(1);
     metrics::gauge!("pathfinder_job_last_success_timestamp_seconds", "job" => occurrence.job.name())
         .set(Utc::now().timestamp() as f64);
-    Ok(RunOutcome::Ran(summary))
 }

@@ -15,15 +15,23 @@ use tokio_postgres::GenericClient;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit entry as operators read it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"seq": 7, "at": "2026-11-27T22:00:01.5Z", "kind": "digest.delivery", "actor": "digest-sender",
+                          "subject": "12", "details": {"channel": "email", "transport": "aa", "status": "sent",
+                          "remoteId": "c0ffee"}, "hash": "9f2c..."}))]
 pub struct AuditEntry {
     pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
+    /// detection, digest.built, digest.delivery, admin.*, member.erased, retention.purge, roster.import
     pub kind: String,
+    /// Who: a service, `cli:<user>`, or the admin token's label.
     pub actor: String,
     pub subject: Option<String>,
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Chains the entry to the one before (SHA-256, hex).
     pub hash: String,
 }
 
@@ -49,7 +57,7 @@ pub struct ChainCheck {
     pub head_hash: Option<String>,
 }
 
-const APPEND: &str = "SELECT pf_audit_append($1, $2, $3, $4)";
+const APPEND: &str = "SELECT pf_audit_append($1, $2, $3, $4) AS seq";
 
 /// Appends one entry in the caller's transaction (or on its own, autocommitted); returns its sequence number.
 pub async fn append<C: GenericClient + Sync>(
@@ -59,7 +67,7 @@ pub async fn append<C: GenericClient + Sync>(
     subject: Option<&str>,
     details: &serde_json::Value,
 ) -> Result<i64, tokio_postgres::Error> {
-    Ok(client.query_one(APPEND, &[&kind, &actor, &subject, details]).await?.get(0))
+    client.query_one(APPEND, &[&kind, &actor, &subject, details]).await?.try_get("seq")
 }
 
 const LIST: &str = "
@@ -73,24 +81,25 @@ pub async fn list<C: GenericClient + Sync>(
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, tokio_postgres::Error> {
     let rows = client.query(LIST, &[&filter.since, &filter.kind, &filter.limit]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| AuditEntry {
-            seq: r.get(0),
-            at: r.get(1),
-            kind: r.get(2),
-            actor: r.get(3),
-            subject: r.get(4),
-            details: r.get(5),
-            hash: r.get(6),
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                actor: r.try_get("actor")?,
+                subject: r.try_get("subject")?,
+                details: r.try_get("details")?,
+                hash: r.try_get("hash")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Every row, oldest first, with the time and details in the exact text the hash covers.
 const CHAIN: &str = "
-SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), kind, actor, subject,
-       details::text, prev_hash, hash
+SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at, kind, actor, subject,
+       details::text AS details, prev_hash, hash
 FROM audit_log ORDER BY seq";
 
 /// Walks the whole chain (streamed, so any length fits in memory).
@@ -101,17 +110,17 @@ pub async fn verify<C: GenericClient + Sync>(client: &C) -> Result<ChainCheck, t
     let mut expected_prev = GENESIS.to_owned();
     let mut expected_seq = 1_i64;
     while let Some(row) = rows.try_next().await? {
-        let seq: i64 = row.get(0);
-        let prev_hash: String = row.get(6);
-        let hash: String = row.get(7);
+        let seq: i64 = row.try_get("seq")?;
+        let prev_hash: String = row.try_get("prev_hash")?;
+        let hash: String = row.try_get("hash")?;
         let fields = RowFields {
             prev_hash: &prev_hash,
             seq,
-            at: row.get(1),
-            kind: row.get(2),
-            actor: row.get(3),
-            subject: row.get(4),
-            details: row.get(5),
+            at: row.try_get("at")?,
+            kind: row.try_get("kind")?,
+            actor: row.try_get("actor")?,
+            subject: row.try_get("subject")?,
+            details: row.try_get("details")?,
         };
         check.entries += 1;
         let problem = if seq != expected_seq {

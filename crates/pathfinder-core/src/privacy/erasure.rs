@@ -24,7 +24,7 @@ use crate::member::Source;
 
 /// What one erasure removed (counts only: an erasure's output never repeats the member's data). The counts are
 /// totals over the sources erased; `sources` splits the member's own rows per source.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Erasure {
     pub events: u64,
@@ -34,6 +34,7 @@ pub struct Erasure {
     pub unsent_digest_entries: u64,
     pub emptied_digests_deleted: u64,
     pub sent_digest_entries: u64,
+    /// Reports sent back to report-builder to be rebuilt without the member.
     pub reports_to_rebuild: u64,
     /// Outbound webhook deliveries of the member not yet delivered (pending or in flight): dropped, never sent.
     pub outbound_pending_dropped: u64,
@@ -49,9 +50,11 @@ pub struct Erasure {
 }
 
 /// The member's own rows removed on one source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceErasure {
+    /// `community` or `discourse`.
+    #[schema(value_type = String)]
     pub source: Source,
     /// Whether a member with this id existed on this source (any event, dedupe key, state or detection).
     pub found: bool,
@@ -74,7 +77,7 @@ WITH locked AS (
     ORDER BY d.id
     FOR UPDATE
 )
-SELECT l.id, (SELECT count(*)::int FROM digest_items i WHERE i.digest_id = l.id AND i.detection_id = ANY($1)),
+SELECT l.id, (SELECT count(*)::int FROM digest_items i WHERE i.digest_id = l.id AND i.detection_id = ANY($1)) AS mine,
        l.detection_count
 FROM locked l ORDER BY l.id";
 
@@ -84,7 +87,7 @@ const SHRINK_DIGEST: &str = "
 UPDATE digests SET detection_count = detection_count - $2 WHERE id = $1";
 
 const SENT_ENTRIES: &str = "
-SELECT count(*) FROM digest_items i JOIN digests d ON d.id = i.digest_id
+SELECT count(*) AS count FROM digest_items i JOIN digests d ON d.id = i.digest_id
 WHERE i.detection_id = ANY($1) AND d.status = 'sent'";
 
 /// Reports (ready, failed or already pending) whose period holds one of the member's detections.
@@ -106,7 +109,7 @@ const DELETE_RECONCILE_TITLES: &str = "DELETE FROM reconcile_titles WHERE source
 const DELETE_DEDUPE_KEYS: &str = "DELETE FROM webhook_deliveries WHERE source = $1 AND user_id = $2";
 const OPT_OUT: &str =
     "INSERT INTO member_opt_outs (source, member_hash) VALUES ($1, pf_member_hash($2)) ON CONFLICT DO NOTHING";
-const AUDIT: &str = "SELECT pf_audit_append('member.erased', $1, pf_member_hash($2), $3)";
+const AUDIT: &str = "SELECT pf_audit_append('member.erased', $1, pf_member_hash($2), $3) AS seq";
 
 /// Erases `user_id` on `source`, or on every source when `source` is `None` (see the module documentation), inside
 /// the caller's transaction `tx`; the caller commits. `actor` is who asked (an admin token's label, `cli:<user>`),
@@ -132,7 +135,7 @@ pub async fn forget_member(
     if let Some(fields) = details.as_object_mut() {
         fields.remove("auditSeq");
     }
-    erased.audit_seq = tx.query_one(AUDIT, &[&actor, &user_id, &details]).await?.get(0);
+    erased.audit_seq = tx.query_one(AUDIT, &[&actor, &user_id, &details]).await?.try_get("seq")?;
     Ok(erased)
 }
 
@@ -148,8 +151,8 @@ async fn erase_on_source(
     let name = source.as_str();
     tx.execute(LOCK_MEMBER, &[&name, &user_id]).await?;
     let rows = tx.query(DETECTIONS, &[&name, &user_id]).await?;
-    let detection_ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let detected_at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.get(1)).collect();
+    let detection_ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let detected_at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.try_get("detected_at")).collect::<Result<_, _>>()?;
     let mut own = SourceErasure { source, found: false, events: 0, dedupe_keys: 0, senior_states: 0, detections: 0 };
 
     let outbound = tx.query_one(DELETE_OUTBOUND, &[&name, &user_id]).await?;
@@ -162,7 +165,8 @@ async fn erase_on_source(
     if !detection_ids.is_empty() {
         let mut emptied: Vec<i64> = Vec::new();
         for row in tx.query(UNSENT_DIGESTS, &[&detection_ids]).await? {
-            let (digest, mine, total): (i64, i32, i32) = (row.get(0), row.get(1), row.get(2));
+            let (digest, mine, total): (i64, i32, i32) =
+                (row.try_get("id")?, row.try_get("mine")?, row.try_get("detection_count")?);
             erased.unsent_digest_entries += u64::try_from(mine).unwrap_or(0);
             if mine >= total {
                 emptied.push(digest);
@@ -173,7 +177,7 @@ async fn erase_on_source(
         if !emptied.is_empty() {
             erased.emptied_digests_deleted += tx.execute(DELETE_DIGESTS, &[&emptied]).await?;
         }
-        let sent: i64 = tx.query_one(SENT_ENTRIES, &[&detection_ids]).await?.get(0);
+        let sent: i64 = tx.query_one(SENT_ENTRIES, &[&detection_ids]).await?.try_get("count")?;
         erased.sent_digest_entries += u64::try_from(sent).unwrap_or(0);
         erased.reports_to_rebuild += tx.execute(REBUILD_REPORTS, &[&detected_at]).await?;
         own.detections = tx.execute(DELETE_DETECTIONS, &[&detection_ids]).await?;

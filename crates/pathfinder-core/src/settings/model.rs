@@ -246,6 +246,11 @@ pub struct DatabaseSettings {
     pub connect_timeout_ms: u64,
     /// Milliseconds a caller waits for a free pooled connection before giving up.
     pub acquire_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout` of ingest-api's pooled connections (HTTP requests), in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// `statement_timeout` of the workers' and the CLI's pooled connections (batches, builds, purges), in
+    /// milliseconds; 0 turns it off.
+    pub background_statement_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

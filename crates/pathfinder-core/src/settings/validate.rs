@@ -43,6 +43,7 @@ impl Settings {
         positive("PATHFINDER_DATABASE__POOL_SIZE", self.database.pool_size as u64)?;
         positive("PATHFINDER_DATABASE__CONNECT_TIMEOUT_MS", self.database.connect_timeout_ms)?;
         positive("PATHFINDER_DATABASE__ACQUIRE_TIMEOUT_MS", self.database.acquire_timeout_ms)?;
+        positive("PATHFINDER_DATABASE__STATEMENT_TIMEOUT_MS", self.database.statement_timeout_ms)?;
         positive("PATHFINDER_INGEST__MAX_BODY_BYTES", self.ingest.max_body_bytes as u64)?;
         positive("PATHFINDER_INGEST__DEDUPE_WINDOW_HOURS", self.ingest.dedupe_window_hours as u64)?;
         positive("PATHFINDER_INGEST__SIGNATURE_TOLERANCE_SECS", self.ingest.signature_tolerance_secs.max(0) as u64)?;

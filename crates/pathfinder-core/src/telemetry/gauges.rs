@@ -15,13 +15,13 @@ use tokio_postgres::GenericClient;
 pub const MAX_AGE: Duration = Duration::from_secs(5);
 
 /// The queries, each served by an index (a test checks their plans).
-pub const PENDING: &str = "SELECT count(*) FROM events_raw WHERE status = 'pending'";
+pub const PENDING: &str = "SELECT count(*) AS count FROM events_raw WHERE status = 'pending'";
 pub const OLDEST_PENDING: &str = "
-SELECT coalesce(extract(epoch FROM now() - received_at), 0)::float8 FROM events_raw
+SELECT coalesce(extract(epoch FROM now() - received_at), 0)::float8 AS age FROM events_raw
 WHERE status = 'pending' ORDER BY id LIMIT 1";
-pub const FAILED: &str = "SELECT count(*) FROM events_raw WHERE status = 'failed'";
-pub const DIGESTS: &str = "SELECT status, count(*) FROM digests GROUP BY status";
-pub const REPORTS: &str = "SELECT status, count(*) FROM reports GROUP BY status";
+pub const FAILED: &str = "SELECT count(*) AS count FROM events_raw WHERE status = 'failed'";
+pub const DIGESTS: &str = "SELECT status, count(*) AS count FROM digests GROUP BY status";
+pub const REPORTS: &str = "SELECT status, count(*) AS count FROM reports GROUP BY status";
 
 /// When the gauges were last read in this process.
 static LAST_READ: Mutex<Option<Instant>> = Mutex::new(None);
@@ -40,27 +40,35 @@ pub async fn refresh(client: &impl GenericClient) -> bool {
     true
 }
 
+/// Best effort: a query that fails, or a column that cannot be read (schema drift), leaves its gauge as it was.
 async fn read(client: &impl GenericClient) {
-    if let Ok(row) = client.query_one(PENDING, &[]).await {
-        metrics::gauge!("pathfinder_events_pending").set(row.get::<_, i64>(0) as f64);
+    if let Ok(Ok(count)) = client.query_one(PENDING, &[]).await.map(|row| row.try_get::<_, i64>("count")) {
+        metrics::gauge!("pathfinder_events_pending").set(count as f64);
     }
     if let Ok(rows) = client.query(OLDEST_PENDING, &[]).await {
-        let age = rows.first().map_or(0.0, |row| row.get::<_, f64>(0));
-        metrics::gauge!("pathfinder_events_oldest_pending_age_seconds").set(age);
+        let age = rows.first().map_or(Ok(0.0), |row| row.try_get::<_, f64>("age"));
+        if let Ok(age) = age {
+            metrics::gauge!("pathfinder_events_oldest_pending_age_seconds").set(age);
+        }
     }
-    if let Ok(row) = client.query_one(FAILED, &[]).await {
-        metrics::gauge!("pathfinder_events_failed").set(row.get::<_, i64>(0) as f64);
+    if let Ok(Ok(count)) = client.query_one(FAILED, &[]).await.map(|row| row.try_get::<_, i64>("count")) {
+        metrics::gauge!("pathfinder_events_failed").set(count as f64);
     }
     let tables: [(&str, &str, &[&str]); 2] = [
         (DIGESTS, "pathfinder_digests", &["pending", "sending", "sent", "failed"]),
         (REPORTS, "pathfinder_reports", &["pending", "building", "ready", "failed"]),
     ];
     for (query, gauge, statuses) in tables {
-        if let Ok(rows) = client.query(query, &[]).await {
-            for status in statuses {
-                let count = rows.iter().find(|r| r.get::<_, &str>(0) == *status).map_or(0, |r| r.get::<_, i64>(1));
-                metrics::gauge!(gauge, "status" => *status).set(count as f64);
-            }
+        let Ok(rows) = client.query(query, &[]).await else { continue };
+        let Ok(counts) = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<_, String>("status")?, r.try_get::<_, i64>("count")?)))
+            .collect::<Result<std::collections::HashMap<_, _>, tokio_postgres::Error>>()
+        else {
+            continue;
+        };
+        for status in statuses {
+            metrics::gauge!(gauge, "status" => *status).set(counts.get(*status).copied().unwrap_or(0) as f64);
         }
     }
 }

@@ -115,10 +115,11 @@ async fn ensure_template(admin_url: &str) -> String {
     let admin = db::connect(admin_url, "pathfinder-test").await.expect("connect to the test server");
     admin.execute("SELECT pg_advisory_lock(7070)", &[]).await.expect("template lock");
     let exists: bool = admin
-        .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", &[&name])
+        .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists", &[&name])
         .await
         .expect("look up template")
-        .get(0);
+        .try_get("exists")
+        .expect("a boolean");
     if !exists {
         let building = format!("{name}_building");
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.expect("drop");

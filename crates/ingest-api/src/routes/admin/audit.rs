@@ -1,6 +1,7 @@
 //! `GET /admin/audit?since=RFC3339&kind=K&limit=N`: the audit log, newest first (limit 1..=1000, default 100).
 //! `kind` is an exact kind (`digest.delivery`) or a family (`digest`).
 
+use actix_web::get;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use pathfinder_core::privacy::{AuditFilter, audit};
@@ -12,15 +13,16 @@ use crate::routes::AppState;
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-#[utoipa::path(get, path = "/admin/audit", operation_id = "adminAudit", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminAudit", tag = "admin", security(("admin_token" = [])),
     params(("since" = Option<String>, Query, format = DateTime, description = "Only entries at or after this instant (RFC 3339)"),
            ("kind" = Option<String>, Query, max_length = 64, description = "An exact kind (member.erased) or a family (digest)"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 100)")),
-    responses((status = 200, description = "Newest first", body = Vec<crate::openapi::AuditRecord>),
+    responses((status = 200, description = "Newest first", body = Vec<pathfinder_core::privacy::audit::AuditEntry>),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "A bad since, kind or limit, or an unknown parameter", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[get("/admin/audit")]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let filter = parse_filter(request.query_string())?;

@@ -4,6 +4,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post};
+use pathfinder_core::db::{QueryError, RowExt};
 use serde::Deserialize;
 
 use super::session;
@@ -49,10 +51,11 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// The dashboard (HTML): the sign-in form, or once signed in the operator's view.
-#[utoipa::path(get, path = "/admin", operation_id = "dashboard", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboard", tag = "dashboard",
     params(("done" = Option<String>, Query, description = "What the last button did (digests, report)")),
     responses((status = 200, description = "Sign-in form or dashboard", content_type = "text/html"),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[get("/admin")]
 pub async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -62,17 +65,15 @@ pub async fn get(
     if !session::signed_in(&request, token) {
         return page(&state, "admin-login.html", &tera::Context::new());
     }
-    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
-    let client = state.pool.get().await.map_err(|_| unavailable.clone())?;
-    let data = super::dashboard_data::load(&**client, state.tz).await.map_err(|error| {
-        tracing::error!(error = %error, "dashboard query failed");
-        unavailable
-    })?;
+    let client = state.client().await?;
+    let data = super::dashboard_data::load(&**client, state.tz)
+        .await
+        .map_err(|error| ApiError::from_query(&error, "dashboard query", state.retry_after_secs))?;
     let mut context = tera::Context::new();
     context.insert("d", &data);
     context.insert("csrf", &session::csrf_token(token));
     let message = match flash.done.as_deref() {
-        Some("digests") => Some("Digests queued: digest-sender is delivering them."),
+        Some("digests") => Some("Digests queued: digest-sender is building and delivering them."),
         Some("report") => Some("Month-to-date report queued: report-builder is writing it."),
         _ => None,
     };
@@ -81,11 +82,14 @@ pub async fn get(
 }
 
 /// Dashboard sign-in with the admin token (form); sets the session cookie.
-#[utoipa::path(post, path = "/admin/login", operation_id = "dashboardLogin", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardLogin", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=<ADMIN_TOKEN>"),
     responses((status = 303, description = "Signed in; back to /admin"),
               (status = 401, description = "Wrong token: the form again", content_type = "text/html"),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its token field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/login")]
 pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -107,9 +111,10 @@ pub async fn login(
 }
 
 /// Dashboard sign-out; clears the session cookie.
-#[utoipa::path(post, path = "/admin/logout", operation_id = "dashboardLogout", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardLogout", tag = "dashboard",
     responses((status = 303, description = "Signed out"),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/logout")]
 pub async fn logout(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     token(&state)?;
     let mut response = see_other("/admin");
@@ -131,12 +136,15 @@ fn check_form(request: &HttpRequest, state: &AppState, form: &ActionForm) -> Res
 }
 
 /// The dashboard's "Send digests now" button (form with the CSRF token).
-#[utoipa::path(post, path = "/admin/actions/send-digests", operation_id = "dashboardSendDigests", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardSendDigests", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf=<token from the page>"),
     responses((status = 303, description = "Digests queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "Wrong CSRF token or another origin", body = crate::openapi::ErrorBody),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/actions/send-digests")]
 pub async fn send_digests(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -148,12 +156,15 @@ pub async fn send_digests(
 }
 
 /// The dashboard's "Build report now" button (form with the CSRF token).
-#[utoipa::path(post, path = "/admin/actions/generate-report", operation_id = "dashboardGenerateReport", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardGenerateReport", tag = "dashboard",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf=<token from the page>"),
     responses((status = 303, description = "Report queued; back to /admin"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "Wrong CSRF token or another origin", body = crate::openapi::ErrorBody),
+              (status = 415, description = "Not a form (application/x-www-form-urlencoded)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "The form lacks its csrf field", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody)))]
+#[post("/admin/actions/generate-report")]
 pub async fn generate_report(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -166,12 +177,13 @@ pub async fn generate_report(
 
 /// A ready report's local file, only from inside REPORTS_DIR.
 /// A ready report's local file (session cookie or bearer token).
-#[utoipa::path(get, path = "/admin/reports/{id}/{kind}", operation_id = "dashboardReportFile", tag = "dashboard",
+#[utoipa::path(operation_id = "dashboardReportFile", tag = "dashboard",
     security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The report's id"), ("kind" = String, Path, description = "csv or html")),
     responses((status = 200, description = "The file", content_type = "text/html"),
               (status = 401, description = "Not signed in", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such ready local report", body = crate::openapi::ErrorBody)))]
+#[get("/admin/reports/{id}/{kind}")]
 pub async fn report_file(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -187,16 +199,15 @@ pub async fn report_file(
         "html" => "html_uri",
         _ => return Err(ApiError::NotFound),
     };
-    let client = state
-        .pool
-        .get()
-        .await
-        .map_err(|_| ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs })?;
-    let uri: Option<String> = client
-        .query_opt(&format!("SELECT {column} FROM reports WHERE id = $1 AND status = 'ready'"), &[&id])
-        .await
-        .map_err(|_| ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs })?
-        .and_then(|row| row.get(0));
+    let client = state.client().await?;
+    let read = async {
+        let query = format!("SELECT {column} AS uri FROM reports WHERE id = $1 AND status = 'ready'");
+        match client.query_opt(&query, &[&id]).await? {
+            Some(row) => Ok::<_, QueryError>(row.column::<Option<String>>("uri")?),
+            None => Ok(None),
+        }
+    };
+    let uri = read.await.map_err(|error| ApiError::from_query(&error, "report file lookup", state.retry_after_secs))?;
     let file = uri.as_deref().and_then(|u| u.strip_prefix("file://")).ok_or(ApiError::NotFound)?;
     let root = std::fs::canonicalize(&state.reports_dir).map_err(|_| ApiError::NotFound)?;
     let file = std::fs::canonicalize(file).map_err(|_| ApiError::NotFound)?;

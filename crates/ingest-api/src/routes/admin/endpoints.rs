@@ -2,7 +2,7 @@
 //! `GET /admin/endpoints`, `POST /admin/endpoints` (answers the `whsec_` secret, the only time it is shown),
 //! `DELETE /admin/endpoints/{id}`, `POST /admin/endpoints/{id}/rotate-secret`, `POST /admin/endpoints/{id}/enable`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use pathfinder_core::outbound::endpoints::{self, NewEndpoint};
 use pathfinder_core::outbound::{EventType, OutboundError};
 use serde::Deserialize;
@@ -55,17 +55,18 @@ where
     Ok(value)
 }
 
-#[utoipa::path(get, path = "/admin/endpoints", operation_id = "adminListEndpoints", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminListEndpoints", tag = "admin", security(("admin_token" = [])),
     responses((status = 200, description = "Every endpoint (never its secret)", body = Vec<endpoints::Endpoint>),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[get("/admin/endpoints")]
 pub async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let all = admin_transaction(&request, &state, async |tx, _| Ok(endpoints::list(tx).await?)).await?;
     Ok(HttpResponse::Ok().json(all))
 }
 
-#[utoipa::path(post, path = "/admin/endpoints", operation_id = "adminAddEndpoint", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminAddEndpoint", tag = "admin", security(("admin_token" = [])),
     request_body(content = NewEndpointBody, content_type = "application/json"),
     responses((status = 201, description = "Added; `secret` is shown this once", body = endpoints::WithSecret),
               (status = 400, description = "Not JSON", body = crate::openapi::ErrorBody),
@@ -73,6 +74,7 @@ pub async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<Ht
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "invalid-endpoint-url, private-target-refused, unresolvable-target, unknown-event-type, invalid-description", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/endpoints")]
 pub async fn add(request: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
     let new: NewEndpointBody = serde_json::from_slice(&body).map_err(|e| {
@@ -93,12 +95,13 @@ pub async fn add(request: HttpRequest, state: web::Data<AppState>, body: web::By
     Ok(HttpResponse::Created().json(added))
 }
 
-#[utoipa::path(delete, path = "/admin/endpoints/{id}", operation_id = "adminRemoveEndpoint", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminRemoveEndpoint", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses((status = 200, description = "Removed with its deliveries", body = crate::openapi::EndpointRemoved),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such endpoint (endpoint-not-found), or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[delete("/admin/endpoints/{id}")]
 pub async fn remove(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -109,12 +112,13 @@ pub async fn remove(
     Ok(HttpResponse::Ok().json(json!({"status": "removed", "deliveriesDeleted": deleted})))
 }
 
-#[utoipa::path(post, path = "/admin/endpoints/{id}/rotate-secret", operation_id = "adminRotateEndpointSecret", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminRotateEndpointSecret", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The new secret, shown this once; the previous one signs for 24 more hours", body = endpoints::WithSecret),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such endpoint (endpoint-not-found), or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/endpoints/{id}/rotate-secret")]
 pub async fn rotate_secret(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -126,12 +130,13 @@ pub async fn rotate_secret(
     Ok(HttpResponse::Ok().json(rotated))
 }
 
-#[utoipa::path(post, path = "/admin/endpoints/{id}/enable", operation_id = "adminEnableEndpoint", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminEnableEndpoint", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses((status = 200, description = "Enabled; its waiting deliveries go out now", body = endpoints::Endpoint),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such endpoint (endpoint-not-found), or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/endpoints/{id}/enable")]
 pub async fn enable(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -2,10 +2,10 @@
 //! (see `pathfinder_core::privacy::erasure`) and answers 200 with counts only, per source. Without `source` the id
 //! is erased on every source. With `optOut=true` the member's later webhooks are ignored and store nothing.
 
+use actix_web::delete;
 use actix_web::{HttpRequest, HttpResponse, web};
 use pathfinder_core::member::Source;
 use pathfinder_core::privacy::{Erasure, forget_member};
-use serde_json::json;
 
 use super::auth::require_admin;
 use crate::error::ApiError;
@@ -14,15 +14,33 @@ use crate::routes::AppState;
 /// The longest member id accepted (ids are platform user ids: short).
 pub const MAX_USER_ID_CHARS: usize = 256;
 
-#[utoipa::path(delete, path = "/admin/members/{userId}", operation_id = "adminForgetMember", tag = "admin", security(("admin_token" = [])),
+/// `DELETE /admin/members/{userId}` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "erased", "removed": {"events": 3, "dedupeKeys": 3, "seniorStates": 1, "detections": 2,
+                          "unsentDigestEntries": 1, "emptiedDigestsDeleted": 0, "sentDigestEntries": 1,
+                          "reportsToRebuild": 1, "optedOut": false, "membersFound": 1,
+                          "sources": [{"source": "community", "found": true, "events": 3, "dedupeKeys": 3,
+                                       "seniorStates": 1, "detections": 2},
+                                      {"source": "discourse", "found": false, "events": 0, "dedupeKeys": 0,
+                                       "seniorStates": 0, "detections": 0}],
+                          "auditSeq": 42}}))]
+pub struct Erased {
+    /// Always `erased`.
+    pub status: &'static str,
+    /// What was removed: counts only, never the member's data.
+    pub removed: pathfinder_core::privacy::Erasure,
+}
+
+#[utoipa::path(operation_id = "adminForgetMember", tag = "admin", security(("admin_token" = [])),
     params(("userId" = String, Path, description = "The member's id on the community platform", max_length = 256),
            ("source" = Option<String>, Query, description = "Erase on this source only (community or discourse); default: every source"),
            ("optOut" = Option<bool>, Query, description = "Also add the member to the opt-out list (default false)")),
-    responses((status = 200, description = "Erased (counts only)", body = crate::openapi::Erased),
+    responses((status = 200, description = "Erased (counts only)", body = Erased),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "Empty or overlong userId, bad source or optOut, or an unknown parameter", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[delete("/admin/members/{userId}")]
 pub async fn delete(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -35,7 +53,7 @@ pub async fn delete(
     }
     let (source, opt_out) = parse_query(request.query_string())?;
     let erased = erase(&state, &user_id, source, opt_out).await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "erased", "removed": erased})))
+    Ok(HttpResponse::Ok().json(Erased { status: "erased", removed: erased }))
 }
 
 async fn erase(state: &AppState, user_id: &str, source: Option<Source>, opt_out: bool) -> Result<Erasure, ApiError> {

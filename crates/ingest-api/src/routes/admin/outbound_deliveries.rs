@@ -1,7 +1,7 @@
 //! An endpoint's deliveries with their attempts (`GET /admin/endpoints/{id}/deliveries?status=S&limit=N`) and a
 //! manual resend (`POST /admin/outbound-deliveries/{id}/resend`), as `pathfinder endpoints deliveries|resend`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use pathfinder_core::outbound::deliveries;
 use serde_json::json;
 
@@ -11,7 +11,7 @@ use crate::routes::AppState;
 
 const STATUSES: [&str; 4] = ["pending", "delivering", "delivered", "failed"];
 
-#[utoipa::path(get, path = "/admin/endpoints/{id}/deliveries", operation_id = "adminEndpointDeliveries", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminEndpointDeliveries", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The endpoint's id"),
            ("status" = Option<String>, Query, description = "pending, delivering, delivered or failed"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (default 20)")),
@@ -20,6 +20,7 @@ const STATUSES: [&str; 4] = ["pending", "delivering", "delivered", "failed"];
               (status = 404, description = "No such endpoint (endpoint-not-found), or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 422, description = "A bad status or limit, or an unknown parameter", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[get("/admin/endpoints/{id}/deliveries")]
 pub async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -33,13 +34,14 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(listed))
 }
 
-#[utoipa::path(post, path = "/admin/outbound-deliveries/{id}/resend", operation_id = "adminResendDelivery", tag = "admin", security(("admin_token" = [])),
+#[utoipa::path(operation_id = "adminResendDelivery", tag = "admin", security(("admin_token" = [])),
     params(("id" = i64, Path, description = "The delivery's id")),
     responses((status = 202, description = "Queued again, with the same webhook-id and body", body = crate::openapi::DeliveryResent),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No such delivery (delivery-not-found), or no ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
               (status = 409, description = "The endpoint is disabled (endpoint-disabled)", body = crate::openapi::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+#[post("/admin/outbound-deliveries/{id}/resend")]
 pub async fn resend(
     request: HttpRequest,
     state: web::Data<AppState>,

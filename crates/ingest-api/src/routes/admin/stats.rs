@@ -1,89 +1,66 @@
 //! `GET /admin/stats`: counts for an operator: events (received, pending, processed, failed), seniors by seniority,
 //! detections (total, last 7 days), digests by status (with the failed ones' latest errors), reports by status (with
-//! the failed ones' errors).
+//! the failed ones' errors). The same queries as the dashboard's ([`super::overview`]).
+
+use actix_web::get;
+use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value, json};
+use pathfinder_core::db::QueryError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth::require_admin;
+use super::overview::{self, DetectionCounts, EventCounts, FailedDigest, FailedReport, SeniorCounts};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
-const COUNTS: &str = "
-SELECT
-  (SELECT count(*) FROM events_raw),
-  (SELECT count(*) FROM events_raw WHERE status = 'pending'),
-  (SELECT count(*) FROM events_raw WHERE status = 'processed'),
-  (SELECT count(*) FROM events_raw WHERE status = 'failed'),
-  (SELECT count(*) FROM user_state WHERE seniority = 'c_suite'),
-  (SELECT count(*) FROM user_state WHERE seniority = 'vp'),
-  (SELECT count(*) FROM detections),
-  (SELECT count(*) FROM detections WHERE detected_at > now() - interval '7 days')";
+/// Failed digests and reports listed, newest first.
+const FAILED_LISTED: i64 = 20;
 
-#[utoipa::path(get, path = "/admin/stats", operation_id = "adminStats", tag = "admin", security(("admin_token" = [])),
-    responses((status = 200, description = "Counts", body = crate::openapi::Stats),
+/// Counts for an operator.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"events": {"received": 9, "pending": 0, "processed": 9, "failed": 0},
+                          "seniors": {"c_suite": 5, "vp": 2}, "detections": {"total": 8, "last7Days": 8},
+                          "digests": {"sent": 4}, "failedDigests": [], "reports": {"ready": 3},
+                          "failedReports": []}))]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub events: EventCounts,
+    pub seniors: SeniorCounts,
+    pub detections: DetectionCounts,
+    /// Digests by status (`pending`, `sending`, `sent`, `failed`); a status with none is left out.
+    pub digests: BTreeMap<String, i64>,
+    /// The newest 20 digests that failed for good, with their last error.
+    pub failed_digests: Vec<FailedDigest>,
+    /// Reports by status (`pending`, `building`, `ready`, `failed`); a status with none is left out.
+    pub reports: BTreeMap<String, i64>,
+    /// The newest 20 reports that failed for good (after their retries), with their last error.
+    pub failed_reports: Vec<FailedReport>,
+}
+
+#[utoipa::path(operation_id = "adminStats", tag = "admin", security(("admin_token" = [])),
+    responses((status = 200, description = "Counts", body = Stats),
               (status = 401, description = "Missing or wrong token", body = crate::openapi::ErrorBody),
               (status = 404, description = "No ADMIN_TOKEN configured", body = crate::openapi::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::openapi::ErrorBody)))]
+              (status = 503, description = "Database unavailable, or its schema is not this build's", body = crate::openapi::ErrorBody)))]
+#[get("/admin/stats")]
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&request, state.admin_token.as_deref())?;
-    let unavailable = ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs };
-    let client = state.pool.get().await.map_err(|_| unavailable.clone())?;
-    let fail = |error: tokio_postgres::Error| {
-        tracing::error!(error = %error, "admin stats query failed");
-        ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs }
-    };
-    let row = client.query_one(COUNTS, &[]).await.map_err(fail)?;
-    let count = |i: usize| row.get::<_, i64>(i);
-    let by_status = |rows: Vec<tokio_postgres::Row>| -> Value {
-        Value::Object(rows.iter().map(|r| (r.get::<_, String>(0), json!(r.get::<_, i64>(1)))).collect::<Map<_, _>>())
-    };
-    let digests = by_status(
-        client
-            .query("SELECT status, count(*) FROM digests GROUP BY status ORDER BY status", &[])
-            .await
-            .map_err(fail)?,
-    );
-    let reports = by_status(
-        client
-            .query("SELECT status, count(*) FROM reports GROUP BY status ORDER BY status", &[])
-            .await
-            .map_err(fail)?,
-    );
-    let failed: Vec<Value> = client
-        .query(
-            "SELECT id, channel, attempts, last_error FROM digests WHERE status = 'failed' ORDER BY id DESC LIMIT 20",
-            &[],
-        )
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(|r| {
-            json!({"id": r.get::<_, i64>(0), "channel": r.get::<_, String>(1), "attempts": r.get::<_, i32>(2),
-                   "lastError": r.get::<_, Option<String>>(3)})
-        })
-        .collect();
-    let failed_reports: Vec<Value> = client
-        .query(
-            "SELECT id, to_char(month, 'YYYY-MM'), kind, attempts, last_error FROM reports WHERE status = 'failed'
-             ORDER BY id DESC LIMIT 20",
-            &[],
-        )
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(|r| {
-            json!({"id": r.get::<_, i64>(0), "month": r.get::<_, String>(1), "kind": r.get::<_, String>(2),
-                   "attempts": r.get::<_, i32>(3), "lastError": r.get::<_, Option<String>>(4)})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "events": {"received": count(0), "pending": count(1), "processed": count(2), "failed": count(3)},
-        "seniors": {"c_suite": count(4), "vp": count(5)},
-        "detections": {"total": count(6), "last7Days": count(7)},
-        "digests": digests,
-        "failedDigests": failed,
-        "reports": reports,
-        "failedReports": failed_reports,
-    })))
+    let client = state.client().await?;
+    let stats = read(&**client).await.map_err(|e| ApiError::from_query(&e, "admin stats", state.retry_after_secs))?;
+    Ok(HttpResponse::Ok().json(stats))
+}
+
+async fn read(client: &impl tokio_postgres::GenericClient) -> Result<Stats, QueryError> {
+    let counts = overview::counts(client).await?;
+    Ok(Stats {
+        events: counts.events,
+        seniors: counts.seniors,
+        detections: counts.detections,
+        digests: overview::digests_by_status(client).await?,
+        failed_digests: overview::failed_digests(client, FAILED_LISTED).await?,
+        reports: overview::reports_by_status(client).await?,
+        failed_reports: overview::failed_reports(client, FAILED_LISTED).await?,
+    })
 }

@@ -43,7 +43,7 @@ pub struct RosterData {
 }
 
 const SENIORS: &str = "
-SELECT source, user_id, coalesce(username, ''), title, seniority, senior_since, rule FROM user_state
+SELECT source, user_id, coalesce(username, '') AS username, title, seniority, senior_since, rule FROM user_state
 ORDER BY CASE seniority WHEN 'c_suite' THEN 0 ELSE 1 END, senior_since, source, user_id";
 
 /// The current seniors, C-suite first, then by how long they have been senior.
@@ -56,16 +56,22 @@ pub async fn load(
         .query(SENIORS, &[])
         .await?
         .iter()
-        .map(|row| RosterRow {
-            source: row.get(0),
-            user_id: row.get(1),
-            username: row.get(2),
-            title: row.get(3),
-            seniority: row.get(4),
-            since_local: row.get::<_, DateTime<Utc>>(5).with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
-            rule: row.get(6),
+        .map(|row| {
+            Ok(RosterRow {
+                source: row.try_get("source")?,
+                user_id: row.try_get("user_id")?,
+                username: row.try_get("username")?,
+                title: row.try_get("title")?,
+                seniority: row.try_get("seniority")?,
+                since_local: row
+                    .try_get::<_, DateTime<Utc>>("senior_since")?
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string(),
+                rule: row.try_get("rule")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, tokio_postgres::Error>>()?;
     let count = |f: &dyn Fn(&RosterRow) -> bool| rows.iter().filter(|r| f(r)).count();
     let local = now.with_timezone(&tz);
     Ok(RosterData {

@@ -55,8 +55,8 @@ pub async fn run(
                 &[&after.0, &after.1, &BATCH],
             )
             .await?;
-        let sources: Vec<String> = page.iter().map(|r| r.get(0)).collect();
-        let ids: Vec<String> = page.iter().map(|r| r.get(1)).collect();
+        let sources: Vec<String> = page.iter().map(|r| r.try_get("source")).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = page.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?;
         let (Some(last_source), Some(last_id)) = (sources.last().cloned(), ids.last().cloned()) else { break };
         if apply {
             tx.execute(crate::batch::LOCK_MEMBERS, &[&sources, &ids]).await?;
@@ -71,8 +71,13 @@ pub async fn run(
             .await?;
         for row in rows {
             report.examined += 1;
-            let (source, user_id, title, seniority, rule): (String, String, String, String, String) =
-                (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+            let (source, user_id, title, seniority, rule): (String, String, String, String, String) = (
+                row.try_get("source")?,
+                row.try_get("user_id")?,
+                row.try_get("title")?,
+                row.try_get("seniority")?,
+                row.try_get("rule")?,
+            );
             let from = Level::parse(&seniority).unwrap_or(Level::Vp);
             let result = rules.classify(&title);
             let change = match (result.seniority, result.rule) {

@@ -1,17 +1,40 @@
-//! The scheduled jobs of report-builder: `month-end-report` and `purge-events`.
+//! The scheduled jobs of report-builder (also run by `pathfinder jobs run`): `month-end-report` and `purge-events`,
+//! and their handlers built from settings.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use pathfinder_core::Settings;
 use pathfinder_core::db::DbPool;
 use pathfinder_core::jobs::JobHandler;
 use pathfinder_core::schedule::{Job, Occurrence};
 use tokio_postgres::Transaction;
 
 use crate::generate::{self, Generator};
+use crate::html_report::HtmlReport;
 use crate::month::Month;
 use crate::purge;
+use crate::storage::ReportStorage;
+
+/// The generator settings describe (templates and storage).
+pub fn generator(settings: &Settings) -> anyhow::Result<Arc<Generator>> {
+    let html = HtmlReport::load(&PathBuf::from(&settings.delivery.templates_dir)).with_context(|| {
+        format!("templates in PATHFINDER_DELIVERY__TEMPLATES_DIR={}", settings.delivery.templates_dir)
+    })?;
+    let storage = ReportStorage::from_settings(&settings.storage, &settings.reports_dir)?;
+    Ok(Arc::new(Generator { html, storage, tz: settings.tz() }))
+}
+
+/// The handlers of report-builder's scheduled jobs.
+pub fn handlers(settings: &Settings, generator: Arc<Generator>) -> (MonthEndReportJob, PurgeEventsJob) {
+    (
+        MonthEndReportJob { generator: generator.clone() },
+        PurgeEventsJob { retention: purge::Retention::from_settings(settings), generator },
+    )
+}
 
 /// Writes the month's report and upserts its `reports` row in the job's transaction: if writing a file fails the
 /// transaction rolls back, so no row ever claims a file that does not exist, and the scheduler tries again.

@@ -83,7 +83,7 @@ impl Summary {
     }
 }
 
-const AUDIT: &str = "SELECT pf_audit_append('roster.import', $1, NULL, $2)";
+const AUDIT: &str = "SELECT pf_audit_append('roster.import', $1, NULL, $2) AS seq";
 
 /// Imports the roster `open()` yields (called twice with `strict`: once to check, once to write). `on_rows` sees
 /// the running row count after each batch. The file is read and classified on a blocking thread while the
@@ -127,7 +127,7 @@ pub async fn run<R: Read + Send + 'static>(
             fields.insert("rulesVersion".into(), rules.version().into());
             fields.insert("asOf".into(), options.as_of.to_rfc3339().into());
         }
-        summary.audit_seq = Some(client.query_one(AUDIT, &[&actor, &details]).await?.get(0));
+        summary.audit_seq = Some(client.query_one(AUDIT, &[&actor, &details]).await?.try_get("seq")?);
     }
     Ok(summary)
 }

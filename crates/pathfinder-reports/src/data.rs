@@ -42,7 +42,8 @@ pub struct ReportData {
 }
 
 const DETECTIONS: &str = "
-SELECT detected_at, user_id, coalesce(username, ''), title, seniority, kind, coalesce(previous_seniority, ''), rule, source
+SELECT detected_at, user_id, coalesce(username, '') AS username, title, seniority, kind,
+       coalesce(previous_seniority, '') AS previous_seniority, rule, source
 FROM detections WHERE detected_at >= $1 AND detected_at < $2 ORDER BY detected_at, id";
 
 /// The period a report covers.
@@ -72,7 +73,7 @@ pub async fn load(client: &impl GenericClient, period: Period) -> Result<ReportD
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let at: DateTime<Utc> = row.get(0);
+        let at: DateTime<Utc> = row.try_get("detected_at")?;
         let local = at.with_timezone(&tz);
         let day = local.date_naive();
         if let Some(slot) = weeks.iter_mut().rev().find(|(start, _)| *start <= day) {
@@ -80,14 +81,14 @@ pub async fn load(client: &impl GenericClient, period: Period) -> Result<ReportD
         }
         out.push(Row {
             detected_local: local.format("%Y-%m-%d %H:%M:%S %Z").to_string(),
-            user_id: row.get(1),
-            username: row.get(2),
-            title: row.get(3),
-            seniority: row.get(4),
-            kind: row.get(5),
-            previous_seniority: row.get(6),
-            rule: row.get(7),
-            source: row.get(8),
+            user_id: row.try_get("user_id")?,
+            username: row.try_get("username")?,
+            title: row.try_get("title")?,
+            seniority: row.try_get("seniority")?,
+            kind: row.try_get("kind")?,
+            previous_seniority: row.try_get("previous_seniority")?,
+            rule: row.try_get("rule")?,
+            source: row.try_get("source")?,
         });
     }
     let count = |f: &dyn Fn(&Row) -> bool| out.iter().filter(|r| f(r)).count();

@@ -58,18 +58,18 @@ INSERT INTO digest_channel_starts (channel, started_at)
 SELECT c, CASE WHEN EXISTS (SELECT 1 FROM digest_channel_starts) THEN now() ELSE '-infinity'::timestamptz END
 FROM unnest($1::text[]) AS c
 ON CONFLICT (channel) DO NOTHING
-RETURNING channel, started_at = '-infinity'::timestamptz";
+RETURNING channel, started_at = '-infinity'::timestamptz AS from_install";
 
 const BACKFILL: &str = "
 INSERT INTO digest_channel_starts (channel, started_at) VALUES ($1, COALESCE($2, '-infinity'::timestamptz))
 ON CONFLICT (channel) DO UPDATE SET started_at = LEAST(digest_channel_starts.started_at, EXCLUDED.started_at)
-RETURNING started_at::text";
+RETURNING started_at::text AS started_at";
 
 /// Records the start of every channel in `channels` not yet recorded (digest-sender at start, and every build).
 pub async fn record_starts(client: &impl GenericClient, channels: &[Channel]) -> Result<(), tokio_postgres::Error> {
     let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     for row in client.query(RECORD_STARTS, &[&names]).await? {
-        let (channel, from_install): (&str, bool) = (row.get(0), row.get(1));
+        let (channel, from_install): (&str, bool) = (row.try_get("channel")?, row.try_get("from_install")?);
         if from_install {
             tracing::info!(channel, "digest channel enabled: its digests carry every detection since the install");
         } else {
@@ -91,7 +91,7 @@ pub async fn backfill(
     channel: Channel,
     since: Option<DateTime<Utc>>,
 ) -> Result<String, tokio_postgres::Error> {
-    Ok(client.query_one(BACKFILL, &[&channel.as_str(), &since]).await?.get(0))
+    client.query_one(BACKFILL, &[&channel.as_str(), &since]).await?.try_get("started_at")
 }
 
 const NEW_DIGEST: &str = "
@@ -112,11 +112,16 @@ pub async fn build(
     record_starts(tx, channels).await?;
     let mut summary = BuildSummary::new();
     for channel in channels {
-        let ids: Vec<i64> = tx.query(UNDIGESTED, &[&channel.as_str()]).await?.iter().map(|r| r.get(0)).collect();
+        let ids: Vec<i64> = tx
+            .query(UNDIGESTED, &[&channel.as_str()])
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
         let mut digests = 0;
         for chunk in ids.chunks(DIGEST_SIZE) {
             let count = i32::try_from(chunk.len()).unwrap_or(DIGEST_SIZE as i32);
-            let digest: i64 = tx.query_one(NEW_DIGEST, &[&channel.as_str(), &run_key, &count]).await?.get(0);
+            let digest: i64 = tx.query_one(NEW_DIGEST, &[&channel.as_str(), &run_key, &count]).await?.try_get("id")?;
             tx.execute(ITEMS, &[&digest, &channel.as_str(), &chunk]).await?;
             let details = serde_json::json!({"channel": channel.as_str(), "runKey": run_key, "detectionCount": count});
             audit::append(tx, "digest.built", "weekly-digest", Some(&digest.to_string()), &details).await?;

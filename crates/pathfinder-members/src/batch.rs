@@ -102,17 +102,17 @@ pub async fn apply_members(
     let events = tx.query(PENDING_OF_MEMBERS, &[&sources, &ids]).await?;
     let mut states: HashMap<Member, Option<SeniorState>> = HashMap::with_capacity(members.len());
     for row in tx.query(STATES, &[&sources, &ids]).await? {
-        let level = Level::parse(row.get(4)).unwrap_or(Level::Vp);
+        let level = Level::parse(row.try_get("seniority")?).unwrap_or(Level::Vp);
         states.insert(
-            (row.get(0), row.get(1)),
+            (row.try_get("source")?, row.try_get("user_id")?),
             Some(SeniorState {
-                username: row.get(2),
-                title: row.get(3),
+                username: row.try_get("username")?,
+                title: row.try_get("title")?,
                 level,
-                rule: row.get(5),
-                rules_version: row.get(6),
-                last_event_id: row.get(7),
-                senior_since: row.get(8),
+                rule: row.try_get("rule")?,
+                rules_version: row.try_get("rules_version")?,
+                last_event_id: row.try_get("last_event_id")?,
+                senior_since: row.try_get("senior_since")?,
             }),
         );
     }
@@ -121,11 +121,11 @@ pub async fn apply_members(
     let mut detections: Vec<(Member, Detection)> = Vec::new();
     let mut processed: Vec<i64> = Vec::with_capacity(events.len());
     for row in &events {
-        let id: i64 = row.get(0);
-        let member: Member = (row.get(1), row.get(2));
-        let username: Option<&str> = row.get(3);
-        let value: Option<&str> = row.get(4);
-        let received_at: DateTime<Utc> = row.get(5);
+        let id: i64 = row.try_get("id")?;
+        let member: Member = (row.try_get("source")?, row.try_get("user_id")?);
+        let username: Option<&str> = row.try_get("username")?;
+        let value: Option<&str> = row.try_get("value")?;
+        let received_at: DateTime<Utc> = row.try_get("received_at")?;
         let result = value.map(|title| rules.classify(title));
         let observed = Observed {
             event_id: id,

@@ -37,7 +37,7 @@ const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 const KNOWN: &str = "SELECT user_id FROM user_state WHERE source = $1";
 
 const STORED: &str = "
-SELECT user_id, title, seniority, rule, coalesce(username, ''), updated_at FROM user_state
+SELECT user_id, title, seniority, rule, coalesce(username, '') AS username, updated_at FROM user_state
 WHERE source = $1 AND user_id = ANY($2) FOR UPDATE";
 
 macro_rules! insert_seniors {
@@ -119,7 +119,7 @@ impl Writer {
             rules_version: rules_version.to_string(),
             as_of,
             dry_run,
-            known: known.iter().map(|r| r.get(0)).collect(),
+            known: known.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?,
             lock,
             stored,
             insert_new,
@@ -196,15 +196,15 @@ impl Writer {
             .into_iter()
             .map(|r| {
                 let stored = Stored {
-                    title: r.get(1),
-                    seniority: r.get(2),
-                    rule: r.get(3),
-                    username: r.get(4),
-                    updated_at: r.get(5),
+                    title: r.try_get("title")?,
+                    seniority: r.try_get("seniority")?,
+                    rule: r.try_get("rule")?,
+                    username: r.try_get("username")?,
+                    updated_at: r.try_get("updated_at")?,
                 };
-                (r.get(0), stored)
+                Ok((r.try_get("user_id")?, stored))
             })
-            .collect();
+            .collect::<Result<_, tokio_postgres::Error>>()?;
 
         let mut upsert: Vec<&Member> = Vec::new();
         let mut remove: Vec<&str> = Vec::new();

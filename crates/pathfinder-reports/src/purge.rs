@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, RowExt};
 use pathfinder_core::privacy::audit;
 use pathfinder_core::settings::Settings;
 use serde::Serialize;
@@ -85,7 +85,7 @@ ORDER BY id LIMIT $2";
 
 /// A file may be shared by a month's month-end and month-to-date rows: only delete it when no younger row uses it.
 const URI_STILL_USED: &str = "
-SELECT EXISTS (SELECT 1 FROM reports WHERE NOT (id = ANY($2)) AND (csv_uri = $1 OR html_uri = $1))";
+SELECT EXISTS (SELECT 1 FROM reports WHERE NOT (id = ANY($2)) AND (csv_uri = $1 OR html_uri = $1)) AS shared";
 
 const DELETE_REPORTS: &str = "DELETE FROM reports WHERE id = ANY($1)";
 
@@ -145,10 +145,10 @@ async fn purge_reports(client: &tokio_postgres::Client, days: i64, storage: &Rep
         if rows.is_empty() {
             return Ok(total);
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.column("id")).collect::<Result<_, _>>()?;
         for row in &rows {
-            for uri in [row.get::<_, Option<String>>(1), row.get(2)].into_iter().flatten() {
-                let shared: bool = client.query_one(URI_STILL_USED, &[&uri, &ids]).await?.get(0);
+            for uri in [row.column::<Option<String>>("csv_uri")?, row.column("html_uri")?].into_iter().flatten() {
+                let shared: bool = client.query_one(URI_STILL_USED, &[&uri, &ids]).await?.column("shared")?;
                 if !shared {
                     storage.delete(&uri).await?;
                 }
