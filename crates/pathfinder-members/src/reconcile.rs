@@ -48,6 +48,9 @@ pub enum ReconcileError {
     LeaseLost,
     #[error("reconcile-database: {0}")]
     Database(String),
+    /// A column could not be read as this build expects (the message starts with `schema-drift`).
+    #[error("{0}")]
+    SchemaDrift(String),
 }
 
 impl ReconcileError {
@@ -61,6 +64,7 @@ impl ReconcileError {
             Self::Malformed(_) => "discourse-api-malformed",
             Self::LeaseLost => "reconcile-lease-lost",
             Self::Database(_) => "reconcile-database",
+            Self::SchemaDrift(_) => pathfinder_core::db::SchemaDrift::CODE,
         }
     }
 }
@@ -68,6 +72,12 @@ impl ReconcileError {
 impl From<tokio_postgres::Error> for ReconcileError {
     fn from(error: tokio_postgres::Error) -> Self {
         Self::Database(pathfinder_core::db::describe(&error))
+    }
+}
+
+impl From<pathfinder_core::db::SchemaDrift> for ReconcileError {
+    fn from(error: pathfinder_core::db::SchemaDrift) -> Self {
+        Self::SchemaDrift(error.to_string())
     }
 }
 

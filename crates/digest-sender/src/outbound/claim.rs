@@ -3,6 +3,7 @@
 //! A detection's body is built (`pf_detection_event`) and kept at its first claim, after its enrichment settled or
 //! `enrichment_wait_secs` passed, so every retry sends the same bytes.
 
+use pathfinder_core::db::{QueryError, RowExt};
 use pathfinder_core::settings::OutboundSettings;
 use tokio_postgres::GenericClient;
 
@@ -28,8 +29,8 @@ SET status = 'delivering', locked_by = $1, locked_until = now() + $4::bigint * i
     payload = COALESCE(o.payload, (SELECT pf_detection_event(x) FROM detections x WHERE x.id = o.detection_id))
 FROM due, outbound_endpoints e
 WHERE o.id = due.id AND e.id = o.endpoint_id
-RETURNING o.id, o.endpoint_id, o.message_id, o.event_type, o.payload::text, o.attempts, e.url, e.secret,
-          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END";
+RETURNING o.id, o.endpoint_id, o.message_id, o.event_type, o.payload::text AS body, o.attempts, e.url, e.secret,
+          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret";
 
 /// A delivery this worker holds until its lease ends.
 #[derive(Debug, Clone)]
@@ -53,24 +54,23 @@ pub async fn claim<C: GenericClient + Sync>(
     client: &C,
     worker: &str,
     settings: &OutboundSettings,
-) -> Result<Vec<Claimed>, tokio_postgres::Error> {
+) -> Result<Vec<Claimed>, QueryError> {
     let limit = i64::try_from(settings.concurrency).unwrap_or(8);
     let rows = client.query(CLAIM, &[&worker, &limit, &settings.enrichment_wait_secs, &settings.lease_secs]).await?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|row| {
-            let body: Option<String> = row.get(4);
-            let previous: Option<String> = row.get(8);
-            Claimed {
-                id: row.get(0),
-                endpoint_id: row.get(1),
-                message_id: row.get(2),
-                event_type: row.get(3),
+            let body: Option<String> = row.column("body")?;
+            let previous: Option<String> = row.column("previous_secret")?;
+            Ok(Claimed {
+                id: row.column("id")?,
+                endpoint_id: row.column("endpoint_id")?,
+                message_id: row.column("message_id")?,
+                event_type: row.column("event_type")?,
                 body: body.unwrap_or_else(|| "{}".to_owned()),
-                attempt: row.get(5),
-                url: row.get(6),
-                secrets: std::iter::once(row.get(7)).chain(previous).collect(),
-            }
+                attempt: row.column("attempts")?,
+                url: row.column("url")?,
+                secrets: std::iter::once(row.column("secret")?).chain(previous).collect(),
+            })
         })
-        .collect())
+        .collect()
 }

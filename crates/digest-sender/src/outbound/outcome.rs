@@ -6,7 +6,7 @@
 //! resent); the last retry happens at that deadline and the delivery is `failed` if it fails too. An endpoint with
 //! no success for `disable_after_days` is disabled with the reason, recorded in the audit log.
 
-use pathfinder_core::db::PooledClient;
+use pathfinder_core::db::{PooledClient, RowExt};
 use pathfinder_core::privacy::audit;
 use pathfinder_core::settings::OutboundSettings;
 use serde_json::json;
@@ -41,7 +41,7 @@ const ENDPOINT_OK: &str =
 /// Marks the endpoint failing (since its first failure after a success); says whether that was `$2` days ago.
 const ENDPOINT_FAILED: &str = "
 UPDATE outbound_endpoints SET failing_since = COALESCE(failing_since, now()) WHERE id = $1
-RETURNING status = 'enabled' AND failing_since <= now() - $2::bigint * interval '1 day'";
+RETURNING status = 'enabled' AND failing_since <= now() - $2::bigint * interval '1 day' AS overdue";
 
 /// Disables the endpoint with the reason.
 const DISABLE: &str = "
@@ -101,13 +101,16 @@ pub async fn record(
         tracing::warn!(error, "attempt failed after the claim was lost; not recorded");
         return Ok(());
     };
-    let status: String = updated.get(0);
+    let status: String = updated.column("status")?;
     tx.execute(ATTEMPT, &[&delivery.id, &delivery.attempt, &outcome, &status_code, &Some(error), &duration_ms]).await?;
     let days = i64::from(settings.disable_after_days);
-    let overdue = tx.query_opt(ENDPOINT_FAILED, &[&delivery.endpoint_id, &days]).await?.is_some_and(|r| r.get(0));
+    let overdue = match tx.query_opt(ENDPOINT_FAILED, &[&delivery.endpoint_id, &days]).await? {
+        Some(row) => row.column("overdue")?,
+        None => false,
+    };
     let disabled = if overdue { tx.query_opt(DISABLE, &[&delivery.endpoint_id, &days, &error]).await? } else { None };
     if let Some(row) = &disabled {
-        let reason: String = row.get(0);
+        let reason: String = row.column("disabled_reason")?;
         let details = json!({"reason": reason});
         audit::append(&*tx, "outbound.endpoint.disabled", worker, Some(&delivery.endpoint_id.to_string()), &details)
             .await?;

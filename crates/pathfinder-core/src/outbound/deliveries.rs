@@ -5,6 +5,7 @@ use serde::Serialize;
 use tokio_postgres::{GenericClient, Transaction};
 
 use super::OutboundError;
+use crate::db::{RowExt, SchemaDrift};
 use crate::privacy::audit;
 
 /// One delivery (an event to an endpoint) and its attempts, newest delivery first.
@@ -47,7 +48,7 @@ pub struct Attempt {
 
 const DELIVERIES: &str = "
 SELECT id, endpoint_id, message_id, event_type, detection_id, digest_id, status, attempts,
-       CASE WHEN status = 'pending' THEN next_attempt_at END, last_error, created_at, delivered_at
+       CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, last_error, created_at, delivered_at
 FROM outbound_deliveries
 WHERE endpoint_id = $1 AND ($2::text IS NULL OR status = $2)
 ORDER BY id DESC LIMIT $3";
@@ -67,33 +68,35 @@ pub async fn list<C: GenericClient + Sync>(
     let rows = client.query(DELIVERIES, &[&endpoint_id, &status, &limit]).await?;
     let mut deliveries: Vec<Delivery> = rows
         .iter()
-        .map(|r| Delivery {
-            id: r.get(0),
-            endpoint_id: r.get(1),
-            message_id: r.get(2),
-            event_type: r.get(3),
-            detection_id: r.get(4),
-            digest_id: r.get(5),
-            status: r.get(6),
-            attempts: r.get(7),
-            next_attempt_at: r.get(8),
-            last_error: r.get(9),
-            created_at: r.get(10),
-            delivered_at: r.get(11),
-            attempt_log: Vec::new(),
+        .map(|r| {
+            Ok(Delivery {
+                id: r.column("id")?,
+                endpoint_id: r.column("endpoint_id")?,
+                message_id: r.column("message_id")?,
+                event_type: r.column("event_type")?,
+                detection_id: r.column("detection_id")?,
+                digest_id: r.column("digest_id")?,
+                status: r.column("status")?,
+                attempts: r.column("attempts")?,
+                next_attempt_at: r.column("next_attempt_at")?,
+                last_error: r.column("last_error")?,
+                created_at: r.column("created_at")?,
+                delivered_at: r.column("delivered_at")?,
+                attempt_log: Vec::new(),
+            })
         })
-        .collect();
+        .collect::<Result<_, SchemaDrift>>()?;
     let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
     for row in client.query(ATTEMPTS, &[&ids]).await? {
-        let delivery_id: i64 = row.get(0);
+        let delivery_id: i64 = row.column("delivery_id")?;
         if let Some(delivery) = deliveries.iter_mut().find(|d| d.id == delivery_id) {
             delivery.attempt_log.push(Attempt {
-                attempt: row.get(1),
-                outcome: row.get(2),
-                status_code: row.get(3),
-                error: row.get(4),
-                duration_ms: row.get(5),
-                at: row.get(6),
+                attempt: row.column("attempt")?,
+                outcome: row.column("outcome")?,
+                status_code: row.column("status_code")?,
+                error: row.column("error")?,
+                duration_ms: row.column("duration_ms")?,
+                at: row.column("at")?,
             });
         }
     }
@@ -105,13 +108,15 @@ pub async fn list<C: GenericClient + Sync>(
 pub async fn resend(tx: &Transaction<'_>, delivery_id: i64, actor: &str) -> Result<String, OutboundError> {
     let row = tx
         .query_opt(
-            "SELECT d.status, e.status, d.endpoint_id FROM outbound_deliveries d
+            "SELECT d.status, e.status AS endpoint_status, d.endpoint_id FROM outbound_deliveries d
              JOIN outbound_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1 FOR UPDATE OF d",
             &[&delivery_id],
         )
         .await?
         .ok_or(OutboundError::DeliveryNotFound(delivery_id))?;
-    let (status, endpoint_status, endpoint_id): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
+    let status: String = row.column("status")?;
+    let endpoint_status: String = row.column("endpoint_status")?;
+    let endpoint_id: i64 = row.column("endpoint_id")?;
     if endpoint_status != "enabled" {
         return Err(OutboundError::EndpointDisabled(endpoint_id));
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use super::{EventType, OutboundError, secret, target};
+use crate::db::{QueryError, RowExt, SchemaDrift};
 use crate::privacy::audit;
 
 /// The longest description accepted.
@@ -61,10 +62,12 @@ pub struct NewEndpoint<'a> {
 
 const SELECT: &str = "
 SELECT e.id, e.url, e.description, e.event_types, e.status, e.disabled_reason, e.disabled_at, e.failing_since,
-       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_until END, e.created_at,
-       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'delivering')),
-       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed'),
-       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered')
+       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_until END AS previous_secret_until,
+       e.created_at,
+       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'delivering'))
+           AS pending,
+       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS failed,
+       (SELECT count(*) FROM outbound_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered') AS delivered
 FROM outbound_endpoints e";
 
 const INSERT: &str = "
@@ -85,7 +88,7 @@ pub async fn add(
     let url = target::check_url(new.url, allow_private).await?;
     let secret = secret::generate().map_err(|e| OutboundError::Internal(format!("{e:#}")))?;
     let names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
-    let id: i64 = tx.query_one(INSERT, &[&url.as_str(), &description, &names, &secret]).await?.get(0);
+    let id: i64 = tx.query_one(INSERT, &[&url.as_str(), &description, &names, &secret]).await?.column("id")?;
     let details = serde_json::json!({"host": url.host_str(), "events": names});
     audit::append(tx, "outbound.endpoint.added", actor, Some(&id.to_string()), &details).await?;
     let endpoint = get(tx, id).await?;
@@ -93,22 +96,24 @@ pub async fn add(
 }
 
 /// Every endpoint, oldest first.
-pub async fn list<C: GenericClient + Sync>(client: &C) -> Result<Vec<Endpoint>, tokio_postgres::Error> {
+pub async fn list<C: GenericClient + Sync>(client: &C) -> Result<Vec<Endpoint>, QueryError> {
     let rows = client.query(&format!("{SELECT} ORDER BY e.id"), &[]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// One endpoint.
 pub async fn get<C: GenericClient + Sync>(client: &C, id: i64) -> Result<Endpoint, OutboundError> {
     let row = client.query_opt(&format!("{SELECT} WHERE e.id = $1"), &[&id]).await?;
-    row.as_ref().map(from_row).ok_or(OutboundError::EndpointNotFound(id))
+    Ok(from_row(row.as_ref().ok_or(OutboundError::EndpointNotFound(id))?)?)
 }
 
 /// Removes an endpoint with its deliveries and their attempts; returns how many deliveries went with it.
 pub async fn remove(tx: &Transaction<'_>, id: i64, actor: &str) -> Result<i64, OutboundError> {
     let endpoint = get(tx, id).await?;
-    let deliveries: i64 =
-        tx.query_one("SELECT count(*) FROM outbound_deliveries WHERE endpoint_id = $1", &[&id]).await?.get(0);
+    let deliveries: i64 = tx
+        .query_one("SELECT count(*) AS deliveries FROM outbound_deliveries WHERE endpoint_id = $1", &[&id])
+        .await?
+        .column("deliveries")?;
     tx.execute("DELETE FROM outbound_endpoints WHERE id = $1", &[&id]).await?;
     let details = serde_json::json!({"pendingDropped": endpoint.pending, "deliveriesDeleted": deliveries});
     audit::append(tx, "outbound.endpoint.removed", actor, Some(&id.to_string()), &details).await?;
@@ -154,21 +159,21 @@ pub async fn enable(tx: &Transaction<'_>, id: i64, actor: &str) -> Result<Endpoi
     get(tx, id).await
 }
 
-fn from_row(row: &Row) -> Endpoint {
-    let names: Vec<String> = row.get(3);
-    Endpoint {
-        id: row.get(0),
-        url: row.get(1),
-        description: row.get(2),
+fn from_row(row: &Row) -> Result<Endpoint, SchemaDrift> {
+    let names: Vec<String> = row.column("event_types")?;
+    Ok(Endpoint {
+        id: row.column("id")?,
+        url: row.column("url")?,
+        description: row.column("description")?,
         events: names.iter().filter_map(|n| EventType::parse(n)).collect(),
-        status: row.get(4),
-        disabled_reason: row.get(5),
-        disabled_at: row.get(6),
-        failing_since: row.get(7),
-        previous_secret_until: row.get(8),
-        created_at: row.get(9),
-        pending: row.get(10),
-        failed: row.get(11),
-        delivered: row.get(12),
-    }
+        status: row.column("status")?,
+        disabled_reason: row.column("disabled_reason")?,
+        disabled_at: row.column("disabled_at")?,
+        failing_since: row.column("failing_since")?,
+        previous_secret_until: row.column("previous_secret_until")?,
+        created_at: row.column("created_at")?,
+        pending: row.column("pending")?,
+        failed: row.column("failed")?,
+        delivered: row.column("delivered")?,
+    })
 }

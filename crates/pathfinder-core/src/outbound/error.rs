@@ -1,5 +1,7 @@
 //! What an operator's request about endpoints can be refused for: each with a stable code and an HTTP status.
 
+use crate::db::{QueryError, SchemaDrift};
+
 #[derive(Debug, thiserror::Error)]
 pub enum OutboundError {
     #[error("{0}")]
@@ -22,6 +24,17 @@ pub enum OutboundError {
     Internal(String),
     #[error("database: {0}")]
     Database(#[from] tokio_postgres::Error),
+    #[error(transparent)]
+    Drift(#[from] SchemaDrift),
+}
+
+impl From<QueryError> for OutboundError {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::Database(error) => Self::Database(error),
+            QueryError::Drift(drift) => Self::Drift(drift),
+        }
+    }
 }
 
 impl OutboundError {
@@ -38,6 +51,7 @@ impl OutboundError {
             Self::EndpointDisabled(_) => "endpoint-disabled",
             Self::Internal(_) => "internal-error",
             Self::Database(_) => "database-unavailable",
+            Self::Drift(_) => SchemaDrift::CODE,
         }
     }
 
@@ -52,7 +66,7 @@ impl OutboundError {
             Self::EndpointNotFound(_) | Self::DeliveryNotFound(_) => 404,
             Self::EndpointDisabled(_) => 409,
             Self::Internal(_) => 500,
-            Self::Database(_) => 503,
+            Self::Database(_) | Self::Drift(_) => 503,
         }
     }
 }

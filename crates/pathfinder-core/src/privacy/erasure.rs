@@ -100,7 +100,7 @@ WHERE r.status <> 'building'
 /// The member's outbound webhook deliveries (they carry the member's data): (not yet delivered, all).
 const DELETE_OUTBOUND: &str = "
 WITH gone AS (DELETE FROM outbound_deliveries WHERE source = $1 AND user_id = $2 RETURNING status)
-SELECT count(*) FILTER (WHERE status IN ('pending', 'delivering')), count(*) FROM gone";
+SELECT count(*) FILTER (WHERE status IN ('pending', 'delivering')) AS pending, count(*) AS deleted FROM gone";
 
 const DELETE_DETECTIONS: &str = "DELETE FROM detections WHERE id = ANY($1)";
 const DELETE_STATE: &str = "DELETE FROM user_state WHERE source = $1 AND user_id = $2";
@@ -156,7 +156,7 @@ async fn erase_on_source(
     let mut own = SourceErasure { source, found: false, events: 0, dedupe_keys: 0, senior_states: 0, detections: 0 };
 
     let outbound = tx.query_one(DELETE_OUTBOUND, &[&name, &user_id]).await?;
-    let (pending, deleted): (i64, i64) = (outbound.get(0), outbound.get(1));
+    let (pending, deleted): (i64, i64) = (outbound.try_get("pending")?, outbound.try_get("deleted")?);
     erased.outbound_pending_dropped += u64::try_from(pending).unwrap_or(0);
     erased.outbound_deliveries_deleted += u64::try_from(deleted).unwrap_or(0);
     if pending > 0 {

@@ -318,8 +318,11 @@ mod tests {
         let batch = [senior("n-1"), senior("w-1")];
         writer.apply(&mut client, &batch, &mut summary).await.expect("apply");
         assert_eq!((summary.added, summary.kept_newer, summary.seniors), (1, 1, 2), "{summary:?}");
-        let kept: String =
-            client.query_one("SELECT title FROM user_state WHERE user_id = 'w-1'", &[]).await.expect("w-1").get(0);
+        let kept: String = client
+            .query_one("SELECT title FROM user_state WHERE user_id = 'w-1'", &[])
+            .await
+            .expect("w-1")
+            .get("title");
         assert_eq!(kept, "VP of Sales");
 
         // Both are known now: the same batch again changes nothing.

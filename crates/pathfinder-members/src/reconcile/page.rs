@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use pathfinder_core::db::RowExt;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Transaction;
 
@@ -163,7 +164,8 @@ pub async fn apply(reconciler: &Reconciler, claimed: &Claimed, read: &PageRead) 
     let tx = client.transaction().await?;
     let mut counts = PassCounts { skipped: read.skipped, ..PassCounts::default() };
     let ids: Vec<&str> = read.members.iter().map(|m| m.user_id.as_str()).collect();
-    let opted_out: Vec<String> = tx.query(OPTED_OUT, &[&ids]).await?.iter().map(|r| r.get(0)).collect();
+    let opted_out: Vec<String> =
+        tx.query(OPTED_OUT, &[&ids]).await?.iter().map(|r| r.column("u")).collect::<Result<_, _>>()?;
     let members: Vec<&ReadMember> = read.members.iter().filter(|m| !opted_out.contains(&m.user_id)).collect();
     counts.skipped += i32::try_from(read.members.len() - members.len()).unwrap_or(i32::MAX);
     let known = known_of(&tx, &ids).await?;
@@ -207,13 +209,16 @@ pub async fn apply(reconciler: &Reconciler, claimed: &Claimed, read: &PageRead) 
 async fn known_of(tx: &Transaction<'_>, ids: &[&str]) -> Result<HashMap<String, Known>, ReconcileError> {
     let mut known: HashMap<String, Known> = HashMap::new();
     for row in tx.query(LATEST_EVENTS, &[&ids]).await? {
-        known.entry(row.get(0)).or_default().event = Some((row.get(1), row.get(2)));
+        known.entry(row.column("user_id")?).or_default().event =
+            Some((row.column("value")?, row.column("received_at")?));
     }
     for row in tx.query(RECORDED, &[&ids]).await? {
-        known.entry(row.get(0)).or_default().recorded = Some((row.get(1), row.get(2)));
+        known.entry(row.column("user_id")?).or_default().recorded =
+            Some((row.column("title_sha256")?, row.column("recorded_at")?));
     }
     for row in tx.query(STATES, &[&ids]).await? {
-        known.entry(row.get(0)).or_default().state = Some((row.get(1), row.get(2)));
+        known.entry(row.column("user_id")?).or_default().state =
+            Some((row.column("title")?, row.column("updated_at")?));
     }
     Ok(known)
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pathfinder_core::db::DbPool;
+use pathfinder_core::db::{DbPool, RowExt};
 use tokio_postgres::Transaction;
 
 use super::{PassCounts, ReconcileError};
@@ -27,11 +27,11 @@ pub async fn start_or_resume(tx: &Transaction<'_>, trigger: &str) -> Result<(i64
         )
         .await?;
     if let Some(row) = inserted {
-        return Ok((row.get(0), false));
+        return Ok((row.try_get("id")?, false));
     }
     let open =
         tx.query_one("UPDATE reconcile_passes SET waiting = false WHERE finished_at IS NULL RETURNING id", &[]).await?;
-    Ok((open.get(0), true))
+    Ok((open.try_get("id")?, true))
 }
 
 /// Takes the open pass's lease when it is free (never taken, released, or expired) or already ours.
@@ -46,10 +46,16 @@ pub async fn claim(pool: &DbPool, holder: &str, lease: Duration) -> Result<Optio
             &[&holder, &millis(lease)],
         )
         .await?;
-    Ok(row.map(|r| Claimed {
-        id: r.get(0),
-        next_page: r.get(1),
-        counts: PassCounts { members: r.get(2), unchanged: r.get(3), fed: r.get(4), skipped: r.get(5) },
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Claimed {
+        id: r.column("id")?,
+        next_page: r.column("next_page")?,
+        counts: PassCounts {
+            members: r.column("members")?,
+            unchanged: r.column("unchanged")?,
+            fed: r.column("fed")?,
+            skipped: r.column("skipped")?,
+        },
     }))
 }
 
@@ -67,11 +73,17 @@ pub async fn open(pool: &DbPool) -> Result<Option<Open>, ReconcileError> {
     let client = pool.get().await?;
     let row = client
         .query_opt(
-            "SELECT id, coalesce(locked_by, ''), waiting, next_page FROM reconcile_passes WHERE finished_at IS NULL",
+            "SELECT id, coalesce(locked_by, '') AS holder, waiting, next_page FROM reconcile_passes WHERE finished_at IS NULL",
             &[],
         )
         .await?;
-    Ok(row.map(|r| Open { id: r.get(0), holder: r.get(1), waiting: r.get(2), next_page: r.get(3) }))
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Open {
+        id: r.column("id")?,
+        holder: r.column("holder")?,
+        waiting: r.column("waiting")?,
+        next_page: r.column("next_page")?,
+    }))
 }
 
 /// Extends the lease while a page is being read (a page of details takes minutes at the paced rate).

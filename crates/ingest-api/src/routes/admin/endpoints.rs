@@ -37,6 +37,10 @@ pub fn api_error(state: &AppState, error: OutboundError) -> ApiError {
             tracing::error!(error = %error, "admin: outbound endpoints query failed");
             ApiError::DatabaseUnavailable { retry_after_secs: state.retry_after_secs }
         }
+        OutboundError::Drift(error) => {
+            tracing::error!(error = %error, "admin: outbound endpoints query failed");
+            ApiError::SchemaDrift { retry_after_secs: state.retry_after_secs }
+        }
         other => ApiError::Outbound { code: other.code(), status: other.http_status(), message: other.to_string() },
     }
 }
