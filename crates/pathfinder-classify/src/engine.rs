@@ -237,11 +237,8 @@ impl Classifier {
                 None
             };
             // Across segments a higher level wins; at equal level the earlier segment's rule stays.
-            match self.unless_excluded(rule, excluded_by, &mut exclusions, &mut person_excluded) {
-                Some((level, index)) if best.is_none_or(|(best_level, _)| level > best_level) => {
-                    best = Some((level, index));
-                }
-                _ => {}
+            if let Some(found) = self.unless_excluded(rule, excluded_by, &mut exclusions, &mut person_excluded) {
+                keep_higher(&mut best, found);
             }
         }
         self.decide(best, person_excluded, exclusions)
@@ -251,10 +248,7 @@ impl Classifier {
     fn best_rule(&self, indices: impl Iterator<Item = usize>) -> Option<(Level, usize)> {
         let mut best: Option<(Level, usize)> = None;
         for index in indices {
-            let level = self.rules[index].level;
-            if best.is_none_or(|(best_level, _)| level > best_level) {
-                best = Some((level, index));
-            }
+            keep_higher(&mut best, (self.rules[index].level, index));
         }
         best
     }
@@ -339,6 +333,13 @@ fn replace_matches<'t>(re: &MultiRegex, text: &'t str, mut with: impl FnMut(usiz
             Cow::Owned(buffer)
         }
         None => Cow::Borrowed(text),
+    }
+}
+
+/// Replaces `best` by `found` when `found` is of a higher level: at equal level the one met first stays.
+fn keep_higher(best: &mut Option<(Level, usize)>, found: (Level, usize)) {
+    if best.is_none_or(|(best_level, _)| found.0 > best_level) {
+        *best = Some(found);
     }
 }
 
